@@ -1,0 +1,105 @@
+// Plans INSERT (one or many rows, upsert), UPDATE and DELETE with filters. The changed rows are
+// returned through the same projection as reads, so embedding works on representations.
+import { apiError } from '../errors.ts';
+import type { ReadQuery } from '../parse/ast.ts';
+import type { Entity, Model } from '../../model/types.ts';
+import { column, whereSql } from './conditions.ts';
+import { checkScopes, projection, type PlanContext } from './read.ts';
+import { ident, Params, tableRef } from './sql.ts';
+import { bodyValue } from './values.ts';
+
+export interface WriteOptions {
+  returnRows: boolean;
+  resolution?: 'merge-duplicates' | 'ignore-duplicates';
+  missingDefault: boolean;
+}
+
+function ensureWritable(e: Entity, verb: string): void {
+  if (e.kind === 'materialized_view') throw apiError('C305', `"${e.name}" is a materialized view and cannot be written (${verb})`, { entity: e.name });
+}
+
+function writableColumn(e: Entity, name: string, where: string) {
+  const col = column(e, name, where);
+  if (col.generated || col.readonly) {
+    throw apiError('C304', `Column "${name}" of "${e.name}" is ${col.generated ? 'generated' : 'read-only'} and cannot be written (at ${where})`, { entity: e.name, column: name, location: where }, undefined,
+      col.readonly && !col.generated ? [{ table: 'meta.fields', key: `${e.name}.${name}` }] : []);
+  }
+  return col;
+}
+
+function wrap(model: Model, e: Entity, dml: string, q: ReadQuery, p: Params, returnRows: boolean): string {
+  if (!returnRows) return `WITH _w AS (${dml} RETURNING 1) SELECT NULL::bigint AS total, count(*) AS page, NULL::text AS body FROM _w`;
+  checkScopes(e, q, model);
+  const ctx: PlanContext = { model, params: p, seq: 0, scopes: q.scopes };
+  const proj = projection(e, '_0', q.select, ctx, '', []);
+  return `WITH _w AS (${dml} RETURNING *) SELECT NULL::bigint AS total, count(_r) AS page, coalesce(json_agg(_r), '[]')::text AS body FROM (SELECT ${proj} FROM _w _0) _r`;
+}
+
+export function planInsert(model: Model, e: Entity, q: ReadQuery, body: unknown, opts: WriteOptions): { text: string; values: unknown[] } {
+  ensureWritable(e, 'POST');
+  const rows = Array.isArray(body) ? body : [body];
+  if (!rows.length) throw apiError('C303', 'The body is an empty array: nothing to insert', { entity: e.name });
+  rows.forEach((r, i) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw apiError('C303', `Row ${i} of the body is not a JSON object`, { entity: e.name, location: `body[${i}]` });
+  });
+  // Columns: ?columns= when given, else the union of keys in body order.
+  const names: string[] = q.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r as object)))];
+  if (!names.length) throw apiError('C303', 'The body names no columns', { entity: e.name });
+  const cols = names.map((n) => writableColumn(e, n, `body key "${n}"`));
+  const p = new Params();
+  const tuples = rows.map((r, i) => {
+    const obj = r as Record<string, unknown>;
+    if (!q.columns) for (const k of Object.keys(obj)) if (!e.columnsByName.has(k)) column(e, k, `body[${i}]`);
+    return '(' + cols.map((c) => {
+      if (!(c.name in obj)) return opts.missingDefault || c.hasDefault ? 'DEFAULT' : 'NULL';
+      return p.add(bodyValue(c, obj[c.name], `body[${i}].${c.name}`));
+    }).join(', ') + ')';
+  });
+  let conflict = '';
+  if (opts.resolution) {
+    const target = q.onConflict ?? e.primaryKey;
+    if (!target.length) throw apiError('C306', `"${e.name}" has no primary key; name the unique columns with on_conflict`, { entity: e.name });
+    target.forEach((c) => column(e, c, 'on_conflict'));
+    const keys = [e.primaryKey, ...e.uniqueKeys];
+    if (!keys.some((k) => k.length === target.length && k.every((c) => target.includes(c)))) {
+      throw apiError('C306', `on_conflict=${target.join(',')} is not a unique key of "${e.name}"`, { entity: e.name, on_conflict: target, unique_keys: keys });
+    }
+    const updates = cols.filter((c) => !target.includes(c.name)).map((c) => `${ident(c.name)} = EXCLUDED.${ident(c.name)}`);
+    conflict = ` ON CONFLICT (${target.map(ident).join(', ')}) ` + (opts.resolution === 'ignore-duplicates' ? 'DO NOTHING'
+      : `DO UPDATE SET ${updates.length ? updates.join(', ') : `${ident(target[0])} = EXCLUDED.${ident(target[0])}`}`);
+  }
+  const dml = `INSERT INTO ${tableRef(e)} AS _t (${cols.map((c) => ident(c.name)).join(', ')}) VALUES ${tuples.join(', ')}${conflict}`;
+  return { text: wrap(model, e, dml, q, p, opts.returnRows), values: p.values };
+}
+
+function requireFilter(e: Entity, q: ReadQuery, verb: string): void {
+  if (!(q.scopes.get('')?.conditions.length)) {
+    throw apiError('C301', `${verb} on "${e.name}" needs at least one filter, so it cannot change every row by accident`, { entity: e.name, method: verb });
+  }
+}
+
+export function planUpdate(model: Model, e: Entity, q: ReadQuery, body: unknown, opts: WriteOptions): { text: string; values: unknown[] } {
+  ensureWritable(e, 'PATCH');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw apiError('C303', 'PATCH takes one JSON object of the columns to change', { entity: e.name });
+  requireFilter(e, q, 'PATCH');
+  const obj = body as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (!keys.length) throw apiError('C303', 'The PATCH body names no columns', { entity: e.name });
+  const p = new Params();
+  const sets = keys.map((k) => {
+    const c = writableColumn(e, k, `body key "${k}"`);
+    return `${ident(c.name)} = ${p.add(bodyValue(c, obj[k], `body.${k}`))}`;
+  });
+  const where = whereSql(e, '_t', q.scopes.get('')!.conditions, p);
+  const dml = `UPDATE ${tableRef(e)} AS _t SET ${sets.join(', ')} WHERE ${where}`;
+  return { text: wrap(model, e, dml, q, p, opts.returnRows), values: p.values };
+}
+
+export function planDelete(model: Model, e: Entity, q: ReadQuery, opts: WriteOptions): { text: string; values: unknown[] } {
+  ensureWritable(e, 'DELETE');
+  requireFilter(e, q, 'DELETE');
+  const p = new Params();
+  const where = whereSql(e, '_t', q.scopes.get('')!.conditions, p);
+  const dml = `DELETE FROM ${tableRef(e)} AS _t WHERE ${where}`;
+  return { text: wrap(model, e, dml, q, p, opts.returnRows), values: p.values };
+}
