@@ -36,13 +36,18 @@ function listFiles(dir: string) {
 
 export async function migrate(db: Db, scopes: MigrationScope[]): Promise<Applied[]> {
   const applied: Applied[] = [];
-  await db.pool.query(`CREATE SCHEMA IF NOT EXISTS meta;
+  const exists = (await db.pool.query(`SELECT to_regclass('meta.schema_migrations') IS NOT NULL AS ok`)).rows[0].ok;
+  if (!exists) await db.pool.query(`CREATE SCHEMA IF NOT EXISTS meta;
     CREATE TABLE IF NOT EXISTS meta.schema_migrations (
       scope text NOT NULL, version integer NOT NULL, name text NOT NULL, checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (scope, version));
     COMMENT ON TABLE meta.schema_migrations IS 'Schema migrations applied to this database, per scope (meta = engine, app = the application).';`);
+  const known = new Map<string, string>(
+    (await db.pool.query('SELECT scope, version, checksum FROM meta.schema_migrations')).rows.map((r) => [`${r.scope}/${r.version}`, r.checksum]));
   for (const { scope, dir } of scopes) {
     for (const m of listFiles(dir)) {
+      // Fast path: applied and unchanged. Anything else is decided under the lock below.
+      if (known.get(`${scope}/${m.version}`) === m.checksum) continue;
       const done = await db.tx(async (c) => {
         // Serialises concurrent starts on one PostgreSQL server.
         await c.query('SELECT pg_advisory_xact_lock(7240001)');

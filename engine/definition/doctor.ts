@@ -15,6 +15,7 @@ import { loadPlugins } from '../engine.ts';
 import { parseOrder, parseQuery } from '../api/parse/query.ts';
 import { planRead } from '../api/plan/read.ts';
 import { ApiError } from '../api/errors.ts';
+import type { Condition } from '../api/parse/ast.ts';
 
 export interface Finding { severity: 'error' | 'warning'; code: string; location: string; message: string; hint?: string }
 
@@ -26,13 +27,37 @@ async function rows(c: pg.PoolClient, table: string, key: string): Promise<Row[]
   return (await c.query(`SELECT to_jsonb(t) AS r FROM ${table} t ORDER BY ${key}`)).rows.map((r) => r.r);
 }
 
+/** Variables a stored filter may use; they are bound when the filter runs. */
+export const FILTER_VARIABLE = /^\$(user\.[a-z_]+|route\.[a-z_]+|row\.[a-z_]+|now([+-]\d+[smhdw])?)$/;
+
+const SAMPLE: Record<string, string> = { integer: '1', number: '1', boolean: 'true', uuid: '00000000-0000-0000-0000-000000000000', timestamp: '2000-01-01T00:00:00Z', date: '2000-01-01' };
+
+/** Replace $variables by a sample of the compared column's type, refusing unknown ones. */
+function bindSamples(model: Model, entity: string, conds: Condition[], path: string): void {
+  for (const c of conds) {
+    if (c.kind === 'logic') { bindSamples(model, entity, c.children, path); continue; }
+    const e = model.entities.get(entity);
+    const col = e?.columnsByName.get(c.field.name);
+    const sample = (v: string) => {
+      if (!v.startsWith('$')) return v;
+      if (!FILTER_VARIABLE.test(v)) throw new Error(`unknown variable "${v}" (use $user.<field>, $route.<name>, $row.<column>, $now or $now-7d)`);
+      return c.field.json.length ? 'x' : SAMPLE[col?.typeClass ?? ''] ?? 'x';
+    };
+    c.value = Array.isArray(c.value) ? c.value.map(sample) : sample(c.value);
+  }
+}
+
 /** Check a filter string (PostgREST query grammar) against an entity by planning it. */
 function checkFilter(model: Model, entity: string, filter: string, location: string, out: Finding[]): void {
   const e = model.entities.get(entity);
   if (!e) return;
   try {
-    const pairs = [...new URLSearchParams(filter.replace(/\$user\.[a-z_]+/g, '1')).entries()];
-    planRead(model, e, parseQuery(pairs), { count: 'none', limit: 1 });
+    const q = parseQuery([...new URLSearchParams(filter).entries()]);
+    for (const [path, scope] of q.scopes) {
+      const target = path === '' ? entity : (model.relationships.get(entity) ?? []).find((r) => r.to === path)?.to ?? entity;
+      bindSamples(model, target, scope.conditions, path);
+    }
+    planRead(model, e, q, { count: 'none', limit: 1 });
   } catch (err) {
     const msg = err instanceof ApiError ? err.message : (err as Error).message;
     out.push({ severity: 'error', code: 'filter', location, message: `filter "${filter}" is invalid: ${msg}`, hint: err instanceof ApiError ? err.hint ?? undefined : undefined });
@@ -93,10 +118,10 @@ async function checkModel(c: pg.PoolClient, model: Model, blocks: BlockRegistry,
   for (const a of model.actions.values()) {
     const loc = `actions[name=${a.name}]`;
     if (a.kind === 'plugin' && !blocks.get(a.target)) {
-      out.push({ severity: 'error', code: 'missing-block', location: `${loc}.target`, message: `calls building block "${a.target}", which no plugin registers`, hint: `Registered: ${blocks.names().join(', ') || 'none'}` });
+      out.push({ severity: a.enabled ? 'error' : 'warning', code: 'missing-block', location: `${loc}.target`, message: `calls building block "${a.target}", which no plugin registers${a.enabled ? '' : ' (the action is disabled)'}`, hint: `Registered: ${blocks.names().join(', ') || 'none'}` });
     }
     if (a.kind === 'sql_function' && !model.functions.has(a.target)) {
-      out.push({ severity: 'error', code: 'missing-function', location: `${loc}.target`, message: `calls function "${a.target}", which does not exist`, hint: 'Name it schema.function, in a served schema.' });
+      out.push({ severity: a.enabled ? 'error' : 'warning', code: 'missing-function', location: `${loc}.target`, message: `calls function "${a.target}", which does not exist`, hint: 'Name it schema.function, in a served schema.' });
     }
     try { ajv.compile(a.paramsSchema); } catch (e) { out.push({ severity: 'error', code: 'schema', location: `${loc}.params_schema`, message: (e as Error).message }); }
   }

@@ -132,6 +132,7 @@ export async function loadModel(client: pg.Pool | pg.PoolClient, schemas: string
       exposed: ov ? ov.exposed !== false : true,
       defaultOrder: ov?.default_order ?? null, maxRows: ov?.max_rows ?? null,
       naturalKey: ov?.natural_key ?? null,
+      definitionFilter: ov?.definition_filter ?? null,
     });
   }
 

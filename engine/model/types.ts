@@ -58,6 +58,8 @@ export interface Entity {
   defaultOrder: string | null;
   maxRows: number | null;
   naturalKey: string[] | null;
+  /** filter selecting the rows that belong to the definition (the rest are runtime data) */
+  definitionFilter: string | null;
 }
 
 /** A relationship usable in `select=` embedding, seen from one entity. */

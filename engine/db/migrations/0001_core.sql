@@ -22,6 +22,7 @@ CREATE TABLE meta.entities (
   default_order text,
   max_rows      integer CHECK (max_rows IS NULL OR max_rows > 0),
   natural_key   text[],
+  definition_filter text,
   icon          text
 );
 COMMENT ON TABLE meta.entities IS 'Overlay on the introspected catalog: how a table or view is presented and served. A table without a row here is still served with defaults taken from the catalog.';
@@ -32,6 +33,7 @@ COMMENT ON COLUMN meta.entities.exposed IS 'False hides the table from the API a
 COMMENT ON COLUMN meta.entities.default_order IS 'Order applied when a request gives none, in the API''s order grammar, e.g. calculated_apr.desc.';
 COMMENT ON COLUMN meta.entities.max_rows IS 'Largest page this entity serves; overrides system configuration api.max_rows.';
 COMMENT ON COLUMN meta.entities.natural_key IS 'Columns that name a row stably in definition files, when the catalog''s first unique key is not the right one.';
+COMMENT ON COLUMN meta.entities.definition_filter IS 'For a definition table that also holds users'' rows: a filter (API grammar) selecting the rows that belong to the definition files, e.g. created_by_user_id=is.null. Import, export and deletion touch only those rows.';
 COMMENT ON COLUMN meta.entities.icon IS 'Icon name used by the UI navigation.';
 
 CREATE TABLE meta.fields (

@@ -1,0 +1,681 @@
+-- The engine's definition and runtime tables (schema meta). Generic: nothing here knows about trading.
+-- Runs on PostgreSQL 15 and PGlite (PostgreSQL 18). Inserts no rows: definition rows come from definition files.
+--
+-- Definition tables (watched, reloaded live): system_configuration, services, data_endpoints, roles,
+-- permissions, role_permissions, ui_views, view_role_access, ui_components, policies, jobs, test_cases.
+-- Runtime tables: users, user_roles, sessions, auth_nonces, api_tokens, action_logs, execution_logs,
+-- job_runs, test_runs, definition_revisions.
+
+-- ---------------------------------------------------------------------------------------------
+-- Shared trigger functions
+-- ---------------------------------------------------------------------------------------------
+
+CREATE FUNCTION meta.set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.updated_at := now();
+  RETURN NEW;
+END $$;
+COMMENT ON FUNCTION meta.set_updated_at() IS 'Row trigger: stamps updated_at with the time of every update, so clients never have to.';
+
+CREATE FUNCTION meta.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- Retention jobs may delete old rows inside a transaction that sets carry.maintenance = on.
+  IF TG_OP = 'DELETE' AND coalesce(current_setting('carry.maintenance', true), '') = 'on' THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION '%.% is append-only: % is not allowed', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
+    USING ERRCODE = 'insufficient_privilege',
+          HINT = 'Write a new row that corrects or reverses the old one instead.';
+END $$;
+COMMENT ON FUNCTION meta.refuse_change() IS 'Row trigger for append-only tables (audit, ledgers): refuses UPDATE and DELETE; a retention job may delete after SET LOCAL carry.maintenance = on.';
+
+-- ---------------------------------------------------------------------------------------------
+-- system_configuration
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE meta.system_configuration (
+  config_key   text PRIMARY KEY CHECK (config_key ~ '^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$'),
+  config_value jsonb NOT NULL,
+  data_type    text NOT NULL CHECK (data_type IN ('boolean','integer','decimal','string','json')),
+  description  text NOT NULL,
+  is_encrypted boolean NOT NULL DEFAULT false,
+  is_secret    boolean NOT NULL DEFAULT false,
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT system_configuration_value_matches_type CHECK (
+    is_encrypted
+    OR (data_type = 'boolean' AND jsonb_typeof(config_value) = 'boolean')
+    OR (data_type = 'integer' AND jsonb_typeof(config_value) = 'number' AND (config_value #>> '{}') ~ '^-?[0-9]+$')
+    OR (data_type = 'decimal' AND jsonb_typeof(config_value) IN ('string','number') AND (config_value #>> '{}') ~ '^-?[0-9]+(\.[0-9]+)?$')
+    OR (data_type = 'string' AND jsonb_typeof(config_value) = 'string')
+    OR data_type = 'json'
+  ),
+  CONSTRAINT system_configuration_encrypted_is_string CHECK (NOT is_encrypted OR jsonb_typeof(config_value) = 'string')
+);
+CREATE TRIGGER system_configuration_updated_at BEFORE UPDATE ON meta.system_configuration
+  FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
+COMMENT ON TABLE meta.system_configuration IS 'Global settings of the app, one per key, e.g. app.name, api.max_rows, auth.siwe.domain, risk.max_position_usd_per_user. Improved over the original design: values are typed JSON checked against data_type, and secrets are flagged so the API never returns them.';
+COMMENT ON COLUMN meta.system_configuration.config_key IS 'Dotted name of the setting, e.g. auth.session.idle_timeout_seconds.';
+COMMENT ON COLUMN meta.system_configuration.config_value IS 'The value as JSON: true, 1000, "100000" (decimals as strings keep them exact), "Carry" or an object; base64 ciphertext when encrypted.';
+COMMENT ON COLUMN meta.system_configuration.data_type IS 'How the engine reads the value: boolean, integer, decimal, string or json.';
+COMMENT ON COLUMN meta.system_configuration.description IS 'What the setting changes, shown next to it in the settings page.';
+COMMENT ON COLUMN meta.system_configuration.is_encrypted IS 'True when config_value holds AES-256-GCM ciphertext made with the key named by security.encryption_key_env.';
+COMMENT ON COLUMN meta.system_configuration.is_secret IS 'True for values such as API keys and webhook tokens: never returned by the API and left out of exported definition files.';
+COMMENT ON COLUMN meta.system_configuration.updated_at IS 'When the setting last changed.';
+SELECT meta.watch_definition('meta.system_configuration');
+
+-- ---------------------------------------------------------------------------------------------
+-- services and data_endpoints
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE meta.services (
+  service_id            bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  service_name          text NOT NULL UNIQUE CHECK (service_name ~ '^[a-z][a-z0-9_]*$'),
+  display_name          text NOT NULL,
+  service_type          text NOT NULL CHECK (service_type IN ('DEX','RPC_PROVIDER','NOTIFICATION','DATA_SOURCE','CEX_REFERENCE')),
+  base_url              text NOT NULL CHECK (base_url ~ '^(https?|wss?)://[^[:space:]]+$'),
+  config_json           jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(config_json) = 'object'),
+  rate_limit_per_minute integer CHECK (rate_limit_per_minute IS NULL OR rate_limit_per_minute > 0),
+  timeout_ms            integer NOT NULL DEFAULT 10000 CHECK (timeout_ms BETWEEN 100 AND 600000),
+  is_enabled            boolean NOT NULL DEFAULT true,
+  description           text,
+  created_at            timestamptz NOT NULL DEFAULT now(),
+  updated_at            timestamptz NOT NULL DEFAULT now()
+);
+CREATE TRIGGER services_updated_at BEFORE UPDATE ON meta.services
+  FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
+COMMENT ON TABLE meta.services IS 'External systems the app talks to: exchanges (DEX), reference exchanges (CEX_REFERENCE), RPC providers, notification channels and data sources. Improved over the original design: base_url is separate from config_json so a whole venue can be pointed at a simulator or the live API by editing one value, and no secret is stored here (config_json names system_configuration keys instead).';
+COMMENT ON COLUMN meta.services.service_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.services.service_name IS 'Stable lower-case name used by definition rows and venue adapters, e.g. hyperliquid, dydx_v4.';
+COMMENT ON COLUMN meta.services.display_name IS 'Name shown to users, e.g. Hyperliquid, dYdX v4.';
+COMMENT ON COLUMN meta.services.service_type IS 'Kind of service: DEX, RPC_PROVIDER, NOTIFICATION, DATA_SOURCE or CEX_REFERENCE (a centralised exchange used only as a price and funding reference).';
+COMMENT ON COLUMN meta.services.base_url IS 'Where requests go now, e.g. https://api.hyperliquid.xyz for live or http://127.0.0.1:0/sim/hyperliquid for the local simulator (port 0 = filled in by the engine when it starts the simulator).';
+COMMENT ON COLUMN meta.services.config_json IS 'Service settings as JSON, e.g. {"live_base_url":"https://api.hyperliquid.xyz","live_ws_url":"wss://api.hyperliquid.xyz/ws","extra_hosts":{"dlob":"https://dlob.drift.trade"}}; secrets are referenced by system_configuration key, never stored here.';
+COMMENT ON COLUMN meta.services.rate_limit_per_minute IS 'Most requests per minute the connector may send to this service; null = no limit enforced.';
+COMMENT ON COLUMN meta.services.timeout_ms IS 'How long one request may take before it is abandoned, in milliseconds.';
+COMMENT ON COLUMN meta.services.is_enabled IS 'False stops every endpoint and adapter of this service.';
+COMMENT ON COLUMN meta.services.description IS 'Notes for operators: what the service is used for and its quirks.';
+COMMENT ON COLUMN meta.services.created_at IS 'When the service was added.';
+COMMENT ON COLUMN meta.services.updated_at IS 'When the service was last changed.';
+SELECT meta.watch_definition('meta.services');
+
+CREATE TABLE meta.data_endpoints (
+  endpoint_id             bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  endpoint_name           text NOT NULL UNIQUE CHECK (endpoint_name ~ '^[a-z][a-z0-9_]*$'),
+  service_id              bigint NOT NULL REFERENCES meta.services (service_id) ON DELETE RESTRICT,
+  market_id               bigint,
+  data_type               text NOT NULL CHECK (data_type IN ('market_list','funding_rate','funding_history','order_book_l2','order_book_l3','index_price','ticker','fees','other')),
+  source_type             text NOT NULL CHECK (source_type IN ('REST','WEBSOCKET','ONCHAIN_CALL')),
+  connection_details_json jsonb NOT NULL CHECK (jsonb_typeof(connection_details_json) = 'object'),
+  parser_logic_json       jsonb NOT NULL CHECK (jsonb_typeof(parser_logic_json) = 'object' AND parser_logic_json ? 'rows' AND parser_logic_json ? 'fields'),
+  target_entity           text NOT NULL CHECK (target_entity ~ '^[a-z_][a-z0-9_.]*$'),
+  upsert_key              text[] NOT NULL CHECK (cardinality(upsert_key) > 0),
+  update_frequency_ms     integer CHECK (update_frequency_ms IS NULL OR update_frequency_ms >= 250),
+  is_enabled              boolean NOT NULL DEFAULT true,
+  description             text,
+  created_at              timestamptz NOT NULL DEFAULT now(),
+  updated_at              timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX data_endpoints_service_id_idx ON meta.data_endpoints (service_id);
+CREATE INDEX data_endpoints_target_entity_idx ON meta.data_endpoints (target_entity);
+CREATE TRIGGER data_endpoints_updated_at BEFORE UPDATE ON meta.data_endpoints
+  FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
+COMMENT ON TABLE meta.data_endpoints IS 'How to fetch one kind of data from a service and turn the response into rows. Improved over the original design: one endpoint maps a whole venue response to many rows (a JSONPath to the list, a path or expression per target column, a key to upsert on) instead of one endpoint per market, and per-market calls (order books) fan out over the markets table with connection_details_json.for_each.';
+COMMENT ON COLUMN meta.data_endpoints.endpoint_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.data_endpoints.endpoint_name IS 'Stable name, e.g. hyperliquid_funding; also written into the source column of the rows it produces.';
+COMMENT ON COLUMN meta.data_endpoints.service_id IS 'Service the request goes to; its base_url and timeout apply.';
+COMMENT ON COLUMN meta.data_endpoints.market_id IS 'Only for an endpoint that serves a single market: the app market it belongs to. A plain number, not a foreign key, because markets live in the app schema and the engine schema may not depend on it; prefer connection_details_json.for_each, which covers every market with one row.';
+COMMENT ON COLUMN meta.data_endpoints.data_type IS 'Kind of data fetched: market_list, funding_rate, funding_history, order_book_l2, order_book_l3, index_price, ticker, fees or other.';
+COMMENT ON COLUMN meta.data_endpoints.source_type IS 'Transport: REST (polled), WEBSOCKET (pushed) or ONCHAIN_CALL (a contract read through an RPC provider).';
+COMMENT ON COLUMN meta.data_endpoints.connection_details_json IS 'The request: {"method":"POST","path":"/info","query":{},"headers":{},"body":{"type":"l2Book","coin":"{{market.market_symbol}}"},"host":"dlob","for_each":{"entity":"markets","filter":"is_active=is.true"}}. {{ }} holds a CEL expression over market (the for_each row), ctx (now_ms, service_id) and params (the calling job''s params_json); a string that is exactly one {{ }} keeps the result''s type. for_each runs the request once per matching row of this service.';
+COMMENT ON COLUMN meta.data_endpoints.parser_logic_json IS 'Response-to-rows mapping: {"rows":"<RFC 9535 JSONPath to the records>","zip":{"meta":"<JSONPath to a list aligned by index>"},"where":"<CEL; false skips a record>","fields":{"<column>":"<JSONPath from the record>" or {"path","from","regex","expr","epoch":"ms|s","const","context","lookup":{"entity","match","column","path"},"default","required"}}}. Fields are computed in the order given; expressions see value, row, zip, ctx and out (columns computed so far). context names: now, next_hour, now_ms, service_id, service_name, endpoint_name, market.<column>. A match value given as a list is tried in order, e.g. "service_id":[{"context":"service_id"},null] falls back to rows for every venue.';
+COMMENT ON COLUMN meta.data_endpoints.target_entity IS 'Table the rows are written to, as served by the API, e.g. funding_rates, order_books, markets.';
+COMMENT ON COLUMN meta.data_endpoints.upsert_key IS 'Columns that identify a row of the target, used for insert-or-update, e.g. {market_id} or {service_id,market_symbol}.';
+COMMENT ON COLUMN meta.data_endpoints.update_frequency_ms IS 'Polling interval of a REST endpoint in milliseconds, e.g. 30000; null = fetched only when a job or action asks (backfills) or pushed (WEBSOCKET).';
+COMMENT ON COLUMN meta.data_endpoints.is_enabled IS 'False stops fetching from this endpoint.';
+COMMENT ON COLUMN meta.data_endpoints.description IS 'What the endpoint returns and any unit conversion it performs, for whoever maintains it.';
+COMMENT ON COLUMN meta.data_endpoints.created_at IS 'When the endpoint was added.';
+COMMENT ON COLUMN meta.data_endpoints.updated_at IS 'When the endpoint was last changed.';
+SELECT meta.watch_definition('meta.data_endpoints');
+
+-- ---------------------------------------------------------------------------------------------
+-- users, roles, permissions
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE meta.users (
+  user_id              bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  username             text NOT NULL CHECK (length(username) BETWEEN 1 AND 64),
+  wallet_address       text CHECK (wallet_address ~ '^0x[0-9a-fA-F]{40}$'),
+  hashed_password      text,
+  email                text CHECK (email IS NULL OR email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'),
+  mfa_secret_encrypted text,
+  is_active            boolean NOT NULL DEFAULT true,
+  created_at           timestamptz NOT NULL DEFAULT now(),
+  updated_at           timestamptz NOT NULL DEFAULT now(),
+  last_login_at        timestamptz
+);
+CREATE UNIQUE INDEX users_username_key ON meta.users (lower(username));
+CREATE UNIQUE INDEX users_wallet_address_key ON meta.users (lower(wallet_address));
+CREATE UNIQUE INDEX users_email_key ON meta.users (lower(email));
+CREATE TRIGGER users_updated_at BEFORE UPDATE ON meta.users
+  FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
+COMMENT ON TABLE meta.users IS 'People who use the app. Improved over the original design: sign-up needs only a wallet (Sign-In with Ethereum), so password, email and MFA are optional, and the wallet address is unique whatever its letter case.';
+COMMENT ON COLUMN meta.users.user_id IS 'Surrogate key; $user.id in row rules.';
+COMMENT ON COLUMN meta.users.username IS 'Display name, unique ignoring case; defaults to the shortened wallet address at sign-up, e.g. 0xf39F…2266.';
+COMMENT ON COLUMN meta.users.wallet_address IS 'Ethereum address the user signs in with, e.g. 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 (EIP-55 checksummed as signed); unique ignoring case.';
+COMMENT ON COLUMN meta.users.hashed_password IS 'Password hash (scrypt or argon2 encoded string) when password sign-in is enabled; null for wallet-only users. Never returned by the API.';
+COMMENT ON COLUMN meta.users.email IS 'Optional address for notifications; unique ignoring case.';
+COMMENT ON COLUMN meta.users.mfa_secret_encrypted IS 'TOTP secret encrypted with AES-256-GCM, for password users who enabled two-factor sign-in. Never returned by the API.';
+COMMENT ON COLUMN meta.users.is_active IS 'False blocks sign-in and ends the user''s sessions; users are deactivated, not deleted, so their history stays.';
+COMMENT ON COLUMN meta.users.created_at IS 'When the user first signed in.';
+COMMENT ON COLUMN meta.users.updated_at IS 'When the user record last changed.';
+COMMENT ON COLUMN meta.users.last_login_at IS 'When the user last signed in.';
+
+CREATE TABLE meta.roles (
+  role_id        bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  role_name      text NOT NULL UNIQUE CHECK (role_name ~ '^[a-z][a-z0-9_]{0,39}$'),
+  description    text NOT NULL,
+  parent_role_id bigint REFERENCES meta.roles (role_id) ON DELETE RESTRICT,
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  updated_at     timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT roles_parent_not_self CHECK (parent_role_id IS DISTINCT FROM role_id)
+);
+CREATE INDEX roles_parent_role_id_idx ON meta.roles (parent_role_id);
+CREATE TRIGGER roles_updated_at BEFORE UPDATE ON meta.roles
+  FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
+COMMENT ON TABLE meta.roles IS 'Roles users act in, e.g. anonymous, trader, quant, risk_manager, operator, auditor, developer; each becomes a PostgreSQL role that row rules are attached to. Improved over the original design: a role may inherit from a parent role (as PostgreSQL role membership), so rules written once for anonymous apply to every signed-in role; the role given at sign-up is system_configuration auth.default_role.';
+COMMENT ON COLUMN meta.roles.role_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.roles.role_name IS 'Stable lower-case name, e.g. trader; the engine derives the PostgreSQL role name from it.';
+COMMENT ON COLUMN meta.roles.description IS 'Who holds the role and what it is for.';
+COMMENT ON COLUMN meta.roles.parent_role_id IS 'Role whose permissions, views and row rules this role also has, e.g. quant inherits trader; null for a root role.';
+COMMENT ON COLUMN meta.roles.created_at IS 'When the role was added.';
+COMMENT ON COLUMN meta.roles.updated_at IS 'When the role was last changed.';
+SELECT meta.watch_definition('meta.roles');
+
+CREATE TABLE meta.permissions (
+  permission_id   bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  permission_name text NOT NULL UNIQUE CHECK (permission_name ~ '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$'),
+  description     text NOT NULL
+);
+COMMENT ON TABLE meta.permissions IS 'Named capabilities checked before actions and shown in the UI, e.g. strategy:execute, position:open, definition:edit. Which rows a role may read or change is decided by policies.';
+COMMENT ON COLUMN meta.permissions.permission_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.permissions.permission_name IS 'Name in subject:verb form, e.g. strategy:create.';
+COMMENT ON COLUMN meta.permissions.description IS 'What holding the permission allows.';
+SELECT meta.watch_definition('meta.permissions');
+
+CREATE TABLE meta.user_roles (
+  user_id            bigint NOT NULL REFERENCES meta.users (user_id) ON DELETE CASCADE,
+  role_id            bigint NOT NULL REFERENCES meta.roles (role_id) ON DELETE RESTRICT,
+  granted_at         timestamptz NOT NULL DEFAULT now(),
+  granted_by_user_id bigint REFERENCES meta.users (user_id) ON DELETE SET NULL,
+  PRIMARY KEY (user_id, role_id)
+);
+CREATE INDEX user_roles_role_id_idx ON meta.user_roles (role_id);
+CREATE INDEX user_roles_granted_by_user_id_idx ON meta.user_roles (granted_by_user_id);
+COMMENT ON TABLE meta.user_roles IS 'Which roles each user holds (runtime data, not definition). A role cannot be deleted while users hold it.';
+COMMENT ON COLUMN meta.user_roles.user_id IS 'The user.';
+COMMENT ON COLUMN meta.user_roles.role_id IS 'A role the user holds.';
+COMMENT ON COLUMN meta.user_roles.granted_at IS 'When the role was granted.';
+COMMENT ON COLUMN meta.user_roles.granted_by_user_id IS 'Who granted it; null for sign-up defaults and seed data.';
+
+CREATE TABLE meta.role_permissions (
+  role_id       bigint NOT NULL REFERENCES meta.roles (role_id) ON DELETE CASCADE,
+  permission_id bigint NOT NULL REFERENCES meta.permissions (permission_id) ON DELETE CASCADE,
+  PRIMARY KEY (role_id, permission_id)
+);
+CREATE INDEX role_permissions_permission_id_idx ON meta.role_permissions (permission_id);
+COMMENT ON TABLE meta.role_permissions IS 'Which permissions each role holds; a role also holds its parent role''s permissions.';
+COMMENT ON COLUMN meta.role_permissions.role_id IS 'The role.';
+COMMENT ON COLUMN meta.role_permissions.permission_id IS 'A permission the role holds.';
+SELECT meta.watch_definition('meta.role_permissions');
+
+-- ---------------------------------------------------------------------------------------------
+-- UI: views, access, components
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE meta.ui_views (
+  view_id     bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  view_name   text NOT NULL UNIQUE CHECK (view_name ~ '^[a-z][a-z0-9-]*$'),
+  route_path  text NOT NULL UNIQUE CHECK (route_path ~ '^/[A-Za-z0-9/_:.-]*$'),
+  title       text NOT NULL,
+  icon        text,
+  is_public   boolean NOT NULL DEFAULT false,
+  nav_order   integer,
+  layout_json jsonb NOT NULL DEFAULT '{"columns":12}' CHECK (jsonb_typeof(layout_json) = 'object'),
+  description text,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TRIGGER ui_views_updated_at BEFORE UPDATE ON meta.ui_views
+  FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
+COMMENT ON TABLE meta.ui_views IS 'Pages of the web app, each at a route, e.g. landing at /, positions at /positions. Improved over the original design: pages carry their title, icon, navigation position and grid layout, and a page can be public (shown before sign-in).';
+COMMENT ON COLUMN meta.ui_views.view_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.ui_views.view_name IS 'Stable name used by components and access rows, e.g. landing.';
+COMMENT ON COLUMN meta.ui_views.route_path IS 'URL path; :name segments become $route.name in component filters, e.g. /portfolios/:portfolio_id.';
+COMMENT ON COLUMN meta.ui_views.title IS 'Page title shown in the browser tab and navigation.';
+COMMENT ON COLUMN meta.ui_views.icon IS 'Icon name in the navigation, e.g. trending-up.';
+COMMENT ON COLUMN meta.ui_views.is_public IS 'True = everyone may open the page, signed in or not; otherwise view_role_access decides.';
+COMMENT ON COLUMN meta.ui_views.nav_order IS 'Position in the navigation menu, lowest first; null keeps the page out of the menu (reached by links).';
+COMMENT ON COLUMN meta.ui_views.layout_json IS 'Page grid settings, e.g. {"columns":12,"row_height":48,"max_width":1600}.';
+COMMENT ON COLUMN meta.ui_views.description IS 'What the page is for; shown as its subtitle.';
+COMMENT ON COLUMN meta.ui_views.created_at IS 'When the page was added.';
+COMMENT ON COLUMN meta.ui_views.updated_at IS 'When the page was last changed.';
+SELECT meta.watch_definition('meta.ui_views');
+
+CREATE TABLE meta.view_role_access (
+  view_id bigint NOT NULL REFERENCES meta.ui_views (view_id) ON DELETE CASCADE,
+  role_id bigint NOT NULL REFERENCES meta.roles (role_id) ON DELETE CASCADE,
+  PRIMARY KEY (view_id, role_id)
+);
+CREATE INDEX view_role_access_role_id_idx ON meta.view_role_access (role_id);
+COMMENT ON TABLE meta.view_role_access IS 'Which roles may open which non-public pages; a grant to a role also covers the roles that inherit from it. The data on a page is still filtered by policies.';
+COMMENT ON COLUMN meta.view_role_access.view_id IS 'The page.';
+COMMENT ON COLUMN meta.view_role_access.role_id IS 'A role allowed to open it.';
+SELECT meta.watch_definition('meta.view_role_access');
+
+CREATE TABLE meta.ui_components (
+  component_id       bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  component_name     text NOT NULL UNIQUE CHECK (component_name ~ '^[a-z][a-z0-9-]*$'),
+  view_id            bigint NOT NULL REFERENCES meta.ui_views (view_id) ON DELETE CASCADE,
+  component_type     text NOT NULL CHECK (component_type IN ('TABLE','CHART','METRIC_CARD','FORM','DETAIL','ACTION_BUTTON','MARKDOWN','FILTER_BAR','TABS','SECTION','PLUGIN')),
+  grid_position_json jsonb NOT NULL CHECK (jsonb_typeof(grid_position_json) = 'object' AND grid_position_json ?& ARRAY['x','y','w','h']),
+  config_json        jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(config_json) = 'object'),
+  permission_name    text REFERENCES meta.permissions (permission_name) ON UPDATE CASCADE ON DELETE RESTRICT,
+  sort_order         integer NOT NULL DEFAULT 0,
+  is_enabled         boolean NOT NULL DEFAULT true,
+  created_at         timestamptz NOT NULL DEFAULT now(),
+  updated_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ui_components_view_id_idx ON meta.ui_components (view_id, sort_order);
+CREATE INDEX ui_components_permission_name_idx ON meta.ui_components (permission_name);
+CREATE TRIGGER ui_components_updated_at BEFORE UPDATE ON meta.ui_components
+  FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
+COMMENT ON TABLE meta.ui_components IS 'Building blocks placed on a page: tables, charts, metric cards, forms, buttons, text. Improved over the original design: components never hold SQL; they name an entity (a table or view served by the API), columns and a filter in the API''s own grammar, so access rules apply to them exactly as to API calls.';
+COMMENT ON COLUMN meta.ui_components.component_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.ui_components.component_name IS 'Stable name, e.g. open-positions; used in links, tests and error reports.';
+COMMENT ON COLUMN meta.ui_components.view_id IS 'Page the component is on.';
+COMMENT ON COLUMN meta.ui_components.component_type IS 'What is drawn: TABLE, CHART, METRIC_CARD, FORM, DETAIL, ACTION_BUTTON, MARKDOWN, FILTER_BAR, TABS, SECTION or PLUGIN (a widget registered by a plugin).';
+COMMENT ON COLUMN meta.ui_components.grid_position_json IS 'Place on the page grid: {"x":0,"y":0,"w":12,"h":8} in grid columns and rows.';
+COMMENT ON COLUMN meta.ui_components.config_json IS 'Settings for the type, e.g. a table {"title":"Opportunities","entity":"discovered_opportunities","columns":["base_asset","calculated_apr"],"filter":"is_active=is.true","order":"calculated_apr.desc","row_actions":["deposit"]}; a chart {"entity":"portfolio_stats_history","x":"timestamp","y":["aum_usd"],"kind":"line"}; a metric card {"entity":"positions","value":"net_pnl_usd","aggregate":"sum"}; markdown {"markdown":"..."}. Filters may use $user.id, $route.<name>, $row.<column> (row actions) and $now with an optional offset such as $now-7d.';
+COMMENT ON COLUMN meta.ui_components.permission_name IS 'Permission a user needs to see the component, e.g. position:open for a deposit form; null = everyone who can open the page.';
+COMMENT ON COLUMN meta.ui_components.sort_order IS 'Order among components of the page on narrow screens and for keyboard navigation.';
+COMMENT ON COLUMN meta.ui_components.is_enabled IS 'False hides the component without deleting it.';
+COMMENT ON COLUMN meta.ui_components.created_at IS 'When the component was added.';
+COMMENT ON COLUMN meta.ui_components.updated_at IS 'When the component was last changed.';
+SELECT meta.watch_definition('meta.ui_components');
+
+-- ---------------------------------------------------------------------------------------------
+-- policies (row and field rules)
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE meta.policies (
+  policy_id    bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  policy_name  text NOT NULL UNIQUE CHECK (policy_name ~ '^[a-z][a-z0-9_]*$'),
+  entity_name  text NOT NULL CHECK (entity_name ~ '^[a-z_][a-z0-9_.]*$'),
+  role_id      bigint NOT NULL REFERENCES meta.roles (role_id) ON DELETE CASCADE,
+  verb         text NOT NULL CHECK (verb IN ('select','insert','update','delete','all')),
+  row_filter   text,
+  check_filter text,
+  columns      text[],
+  owner_column text,
+  description  text NOT NULL,
+  is_enabled   boolean NOT NULL DEFAULT true,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT policies_columns_not_empty CHECK (columns IS NULL OR cardinality(columns) > 0)
+);
+CREATE INDEX policies_entity_role_idx ON meta.policies (entity_name, role_id);
+CREATE INDEX policies_role_id_idx ON meta.policies (role_id);
+CREATE TRIGGER policies_updated_at BEFORE UPDATE ON meta.policies
+  FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
+COMMENT ON TABLE meta.policies IS 'Row and field rules: which rows and columns of an entity a role may read or change. Each enabled rule becomes a PostgreSQL row-level-security policy (rules for the same role and verb are combined with OR) and column privileges; a role also gets its parent role''s rules. New in this design: the original had only role permissions and no row ownership.';
+COMMENT ON COLUMN meta.policies.policy_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.policies.policy_name IS 'Stable name, e.g. positions_own_read; shown by the permission explainer.';
+COMMENT ON COLUMN meta.policies.entity_name IS 'Table or view the rule applies to, as served by the API, e.g. positions.';
+COMMENT ON COLUMN meta.policies.role_id IS 'Role the rule is for (and the roles inheriting from it).';
+COMMENT ON COLUMN meta.policies.verb IS 'Operation allowed: select, insert, update, delete or all.';
+COMMENT ON COLUMN meta.policies.row_filter IS 'Rows the rule covers, in the API''s filter grammar with $user variables, e.g. user_id=eq.$user.id or is_active=is.true; a column of a referenced table is reached through its foreign key, e.g. positions.user_id=eq.$user.id; null = all rows.';
+COMMENT ON COLUMN meta.policies.check_filter IS 'Condition new or changed rows must meet on insert and update (SQL WITH CHECK); null = same as row_filter.';
+COMMENT ON COLUMN meta.policies.columns IS 'Columns the rule grants, e.g. {status,net_pnl_usd}; null = all columns. Columns never granted to a role cannot be selected, filtered, ordered or searched on.';
+COMMENT ON COLUMN meta.policies.owner_column IS 'Column set to the caller''s user id on insert and required to match it on update and delete, e.g. user_id; null = none.';
+COMMENT ON COLUMN meta.policies.description IS 'Why the rule exists, in plain words.';
+COMMENT ON COLUMN meta.policies.is_enabled IS 'False switches the rule off without deleting it.';
+COMMENT ON COLUMN meta.policies.created_at IS 'When the rule was added.';
+COMMENT ON COLUMN meta.policies.updated_at IS 'When the rule was last changed.';
+SELECT meta.watch_definition('meta.policies');
+
+-- ---------------------------------------------------------------------------------------------
+-- jobs and job_runs
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE meta.jobs (
+  job_id        bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  job_name      text NOT NULL UNIQUE CHECK (job_name ~ '^[a-z][a-z0-9-]*$'),
+  schedule_kind text NOT NULL CHECK (schedule_kind IN ('interval','cron')),
+  interval_ms   integer CHECK (interval_ms IS NULL OR interval_ms >= 1000),
+  cron          text CHECK (cron IS NULL OR cron ~ '^[^[:space:]]+([[:space:]]+[^[:space:]]+){4,5}$'),
+  action_name   text REFERENCES meta.actions (action_name) ON UPDATE CASCADE ON DELETE RESTRICT,
+  endpoint_name text REFERENCES meta.data_endpoints (endpoint_name) ON UPDATE CASCADE ON DELETE RESTRICT,
+  params_json   jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(params_json) = 'object'),
+  timeout_ms    integer NOT NULL DEFAULT 60000 CHECK (timeout_ms BETWEEN 1000 AND 86400000),
+  retry_limit   integer NOT NULL DEFAULT 0 CHECK (retry_limit BETWEEN 0 AND 10),
+  is_enabled    boolean NOT NULL DEFAULT true,
+  description   text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT jobs_schedule_matches_kind CHECK (
+    (schedule_kind = 'interval' AND interval_ms IS NOT NULL AND cron IS NULL)
+    OR (schedule_kind = 'cron' AND cron IS NOT NULL AND interval_ms IS NULL)
+  ),
+  CONSTRAINT jobs_one_target CHECK (num_nonnulls(action_name, endpoint_name) = 1)
+);
+CREATE INDEX jobs_action_name_idx ON meta.jobs (action_name);
+CREATE INDEX jobs_endpoint_name_idx ON meta.jobs (endpoint_name);
+CREATE TRIGGER jobs_updated_at BEFORE UPDATE ON meta.jobs
+  FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
+COMMENT ON TABLE meta.jobs IS 'Scheduled work: run an action or fetch a data endpoint every N milliseconds or on a cron schedule (UTC). New in this design: the original left background work (opportunity scans, allocation, statistics) implicit in the code.';
+COMMENT ON COLUMN meta.jobs.job_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.jobs.job_name IS 'Stable name, e.g. scan-opportunities.';
+COMMENT ON COLUMN meta.jobs.schedule_kind IS 'interval (every interval_ms) or cron (cron expression).';
+COMMENT ON COLUMN meta.jobs.interval_ms IS 'Milliseconds between runs, at least 1000; only for interval jobs.';
+COMMENT ON COLUMN meta.jobs.cron IS 'Five- or six-field cron expression in UTC, e.g. 0 * * * * for every hour; only for cron jobs.';
+COMMENT ON COLUMN meta.jobs.action_name IS 'Action to run (see actions); exactly one of action_name and endpoint_name is set.';
+COMMENT ON COLUMN meta.jobs.endpoint_name IS 'Data endpoint to fetch, e.g. for a history backfill; exactly one of action_name and endpoint_name is set.';
+COMMENT ON COLUMN meta.jobs.params_json IS 'Arguments passed to the action, or template parameters (params.*) for the endpoint, e.g. {"lookback_hours":24}.';
+COMMENT ON COLUMN meta.jobs.timeout_ms IS 'A run still going after this many milliseconds is marked TIMED_OUT.';
+COMMENT ON COLUMN meta.jobs.retry_limit IS 'How many times a failed run is retried before waiting for the next schedule.';
+COMMENT ON COLUMN meta.jobs.is_enabled IS 'False pauses the schedule.';
+COMMENT ON COLUMN meta.jobs.description IS 'What the job does and why it runs at this frequency.';
+COMMENT ON COLUMN meta.jobs.created_at IS 'When the job was added.';
+COMMENT ON COLUMN meta.jobs.updated_at IS 'When the job was last changed.';
+SELECT meta.watch_definition('meta.jobs');
+
+CREATE TABLE meta.job_runs (
+  run_id       bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  job_id       bigint NOT NULL REFERENCES meta.jobs (job_id) ON DELETE CASCADE,
+  started_at   timestamptz NOT NULL DEFAULT now(),
+  finished_at  timestamptz,
+  outcome      text NOT NULL DEFAULT 'RUNNING' CHECK (outcome IN ('RUNNING','SUCCEEDED','FAILED','TIMED_OUT')),
+  error_id     uuid REFERENCES meta.error_reports (error_id) ON DELETE SET NULL,
+  worker       text,
+  details_json jsonb NOT NULL DEFAULT '{}',
+  CONSTRAINT job_runs_finished_when_done CHECK ((outcome = 'RUNNING') = (finished_at IS NULL)),
+  CONSTRAINT job_runs_finish_after_start CHECK (finished_at IS NULL OR finished_at >= started_at)
+);
+CREATE INDEX job_runs_job_started_idx ON meta.job_runs (job_id, started_at DESC);
+CREATE INDEX job_runs_error_id_idx ON meta.job_runs (error_id);
+CREATE UNIQUE INDEX job_runs_one_running_per_job ON meta.job_runs (job_id) WHERE outcome = 'RUNNING';
+COMMENT ON TABLE meta.job_runs IS 'One row per run of a job. At most one run of a job can be RUNNING at a time, which keeps several engine instances from running the same job twice; a run left RUNNING past its timeout is marked TIMED_OUT.';
+COMMENT ON COLUMN meta.job_runs.run_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.job_runs.job_id IS 'The job that ran.';
+COMMENT ON COLUMN meta.job_runs.started_at IS 'When the run started.';
+COMMENT ON COLUMN meta.job_runs.finished_at IS 'When it ended; null while RUNNING.';
+COMMENT ON COLUMN meta.job_runs.outcome IS 'RUNNING, SUCCEEDED, FAILED or TIMED_OUT.';
+COMMENT ON COLUMN meta.job_runs.error_id IS 'Error report of a failed run, at /_errors/{error_id}.';
+COMMENT ON COLUMN meta.job_runs.worker IS 'Engine instance that ran it, e.g. host:pid.';
+COMMENT ON COLUMN meta.job_runs.details_json IS 'What the run did, e.g. {"rows_upserted":212,"markets":24}.';
+
+-- ---------------------------------------------------------------------------------------------
+-- test_cases and test_runs
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE meta.test_cases (
+  test_id       bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  test_name     text NOT NULL UNIQUE CHECK (test_name ~ '^[a-z][a-z0-9-]*$'),
+  kind          text NOT NULL CHECK (kind IN ('expression','rule','access','api','scenario')),
+  tags          text[] NOT NULL DEFAULT '{}',
+  spec_json     jsonb NOT NULL CHECK (jsonb_typeof(spec_json) = 'object'),
+  expected_json jsonb NOT NULL,
+  description   text NOT NULL,
+  is_enabled    boolean NOT NULL DEFAULT true,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX test_cases_kind_idx ON meta.test_cases (kind);
+CREATE TRIGGER test_cases_updated_at BEFORE UPDATE ON meta.test_cases
+  FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
+COMMENT ON TABLE meta.test_cases IS 'Tests stored with the definition and run by the engine: expressions, strategy rules, access rules, API calls and multi-step scenarios. Improved over the original design, which only had backtests: the app''s own behaviour is tested from rows, so a definition change comes with its tests.';
+COMMENT ON COLUMN meta.test_cases.test_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.test_cases.test_name IS 'Stable name, e.g. apr-is-rate-times-8760.';
+COMMENT ON COLUMN meta.test_cases.kind IS 'expression (evaluate CEL), rule (evaluate a strategy rule group), access (ask the policy explainer), api (make an HTTP request) or scenario (several steps).';
+COMMENT ON COLUMN meta.test_cases.tags IS 'Labels for choosing tests to run, e.g. {finance,smoke}.';
+COMMENT ON COLUMN meta.test_cases.spec_json IS 'What to run, shaped by kind, e.g. {"expr":"rate_per_hour * 8760.0","vars":{"rate_per_hour":0.0000125}} or {"role":"anonymous","entity":"positions","verb":"select"}.';
+COMMENT ON COLUMN meta.test_cases.expected_json IS 'What must come out, e.g. {"value":0.1095,"tolerance":1e-12} or {"allowed":false}.';
+COMMENT ON COLUMN meta.test_cases.description IS 'What the test proves, in plain words.';
+COMMENT ON COLUMN meta.test_cases.is_enabled IS 'False skips the test (say why in the description).';
+COMMENT ON COLUMN meta.test_cases.created_at IS 'When the test was added.';
+COMMENT ON COLUMN meta.test_cases.updated_at IS 'When the test was last changed.';
+SELECT meta.watch_definition('meta.test_cases');
+
+CREATE TABLE meta.test_runs (
+  run_id        bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  test_id       bigint NOT NULL REFERENCES meta.test_cases (test_id) ON DELETE CASCADE,
+  batch_id      uuid,
+  database_kind text CHECK (database_kind IS NULL OR database_kind IN ('pglite','postgresql')),
+  started_at    timestamptz NOT NULL DEFAULT now(),
+  duration_ms   integer CHECK (duration_ms IS NULL OR duration_ms >= 0),
+  passed        boolean NOT NULL,
+  failure_json  jsonb,
+  CONSTRAINT test_runs_failure_explained CHECK (passed OR failure_json IS NOT NULL)
+);
+CREATE INDEX test_runs_test_started_idx ON meta.test_runs (test_id, started_at DESC);
+CREATE INDEX test_runs_batch_id_idx ON meta.test_runs (batch_id);
+COMMENT ON TABLE meta.test_runs IS 'Results of running stored tests, newest first per test.';
+COMMENT ON COLUMN meta.test_runs.run_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.test_runs.test_id IS 'The test that ran.';
+COMMENT ON COLUMN meta.test_runs.batch_id IS 'Groups the results of one "run all tests" request.';
+COMMENT ON COLUMN meta.test_runs.database_kind IS 'Database the test ran on: pglite or postgresql.';
+COMMENT ON COLUMN meta.test_runs.started_at IS 'When the test started.';
+COMMENT ON COLUMN meta.test_runs.duration_ms IS 'How long it took, in milliseconds.';
+COMMENT ON COLUMN meta.test_runs.passed IS 'True when the result matched expected_json.';
+COMMENT ON COLUMN meta.test_runs.failure_json IS 'For a failure: what was expected, what came out, and an error_id when the engine raised one.';
+
+-- ---------------------------------------------------------------------------------------------
+-- Logs: action_logs (audit, hash-chained) and execution_logs
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE meta.action_logs (
+  log_id          bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  user_id         bigint REFERENCES meta.users (user_id) ON DELETE RESTRICT,
+  role_name       text,
+  permission_name text,
+  action          text NOT NULL CHECK (action ~ '^[a-z][a-z0-9_]*$'),
+  entity          text,
+  record_key      text,
+  details_json    jsonb NOT NULL DEFAULT '{}',
+  request_id      text,
+  ip              inet,
+  prev_hash       text CHECK (prev_hash IS NULL OR prev_hash ~ '^[0-9a-f]{64}$'),
+  row_hash        text NOT NULL UNIQUE CHECK (row_hash ~ '^[0-9a-f]{64}$'),
+  "timestamp"     timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT action_logs_chain_has_no_forks UNIQUE NULLS NOT DISTINCT (prev_hash)
+);
+CREATE INDEX action_logs_timestamp_idx ON meta.action_logs ("timestamp" DESC);
+CREATE INDEX action_logs_user_id_idx ON meta.action_logs (user_id, "timestamp" DESC);
+CREATE INDEX action_logs_entity_idx ON meta.action_logs (entity, record_key);
+CREATE TRIGGER action_logs_append_only BEFORE UPDATE OR DELETE ON meta.action_logs
+  FOR EACH ROW EXECUTE FUNCTION meta.refuse_change();
+COMMENT ON TABLE meta.action_logs IS 'Audit trail of every change and sensitive action, written in the same transaction as the change. Improved over the original design: append-only (updates and deletes are refused) and hash-chained (each row_hash covers the row and the previous row''s hash; prev_hash is unique, so the chain cannot fork), so tampering is detectable.';
+COMMENT ON COLUMN meta.action_logs.log_id IS 'Surrogate key, in write order.';
+COMMENT ON COLUMN meta.action_logs.user_id IS 'Who acted; null for the system (jobs, imports). Users with audit history are deactivated, never deleted.';
+COMMENT ON COLUMN meta.action_logs.role_name IS 'Role the request ran as, e.g. trader.';
+COMMENT ON COLUMN meta.action_logs.permission_name IS 'Permission exercised, e.g. strategy:edit; kept as text so history survives renames.';
+COMMENT ON COLUMN meta.action_logs.action IS 'What happened: insert, update, delete, rpc, sign_in, sign_out, import, ...';
+COMMENT ON COLUMN meta.action_logs.entity IS 'Table or action affected, e.g. strategies or rpc/deposit.';
+COMMENT ON COLUMN meta.action_logs.record_key IS 'Key of the affected row, e.g. 42 or strategy_name=Cross-venue funding carry.';
+COMMENT ON COLUMN meta.action_logs.details_json IS 'Context, e.g. {"changes":[{"field":"is_active","old":false,"new":true}]}; secrets removed.';
+COMMENT ON COLUMN meta.action_logs.request_id IS 'Id of the HTTP request, to find its log lines and error report.';
+COMMENT ON COLUMN meta.action_logs.ip IS 'Client IP address of the request.';
+COMMENT ON COLUMN meta.action_logs.prev_hash IS 'row_hash of the previous row; null only for the first row.';
+COMMENT ON COLUMN meta.action_logs.row_hash IS 'SHA-256 (hex) over this row''s content and prev_hash.';
+COMMENT ON COLUMN meta.action_logs."timestamp" IS 'When it happened.';
+
+CREATE TABLE meta.execution_logs (
+  log_id        bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  strategy_id   bigint,
+  position_id   bigint,
+  endpoint_name text,
+  source        text NOT NULL CHECK (source ~ '^[a-z][a-z0-9_.-]*$'),
+  log_level     text NOT NULL CHECK (log_level IN ('DEBUG','INFO','WARN','ERROR','CRITICAL')),
+  message       text NOT NULL,
+  details_json  jsonb NOT NULL DEFAULT '{}',
+  error_id      uuid REFERENCES meta.error_reports (error_id) ON DELETE SET NULL,
+  request_id    text,
+  "timestamp"   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX execution_logs_timestamp_idx ON meta.execution_logs ("timestamp" DESC);
+CREATE INDEX execution_logs_strategy_idx ON meta.execution_logs (strategy_id, "timestamp" DESC);
+CREATE INDEX execution_logs_position_idx ON meta.execution_logs (position_id, "timestamp" DESC);
+CREATE INDEX execution_logs_problems_idx ON meta.execution_logs ("timestamp" DESC) WHERE log_level IN ('WARN','ERROR','CRITICAL');
+CREATE INDEX execution_logs_error_id_idx ON meta.execution_logs (error_id);
+COMMENT ON TABLE meta.execution_logs IS 'What the engine did while running strategies, connectors, jobs and orders. Improved over the original design: an error links to the engine''s own error report (error_id, page at /_errors/{error_id}) instead of an external tracker URL, and strategy and position ids are kept without foreign keys because those tables belong to the app schema.';
+COMMENT ON COLUMN meta.execution_logs.log_id IS 'Surrogate key, in write order.';
+COMMENT ON COLUMN meta.execution_logs.strategy_id IS 'App strategy concerned, if any; a plain number because the engine schema may not reference app tables.';
+COMMENT ON COLUMN meta.execution_logs.position_id IS 'App position concerned, if any; a plain number for the same reason.';
+COMMENT ON COLUMN meta.execution_logs.endpoint_name IS 'Data endpoint concerned, if any, e.g. paradex_funding.';
+COMMENT ON COLUMN meta.execution_logs.source IS 'Part of the system that wrote the line, e.g. connector, rules, execution.sliced_delta_neutral, job.';
+COMMENT ON COLUMN meta.execution_logs.log_level IS 'Severity: DEBUG, INFO, WARN, ERROR or CRITICAL; what is kept is set by system_configuration log.levels.';
+COMMENT ON COLUMN meta.execution_logs.message IS 'What happened, in one sentence, e.g. Rule group ENTRY_CONDITION evaluated to TRUE.';
+COMMENT ON COLUMN meta.execution_logs.details_json IS 'Structured context: values of the rule operands, order ids, slice numbers, response snippets.';
+COMMENT ON COLUMN meta.execution_logs.error_id IS 'Error report with stack and context, at /_errors/{error_id}; replaces the original design''s error_report_url.';
+COMMENT ON COLUMN meta.execution_logs.request_id IS 'HTTP request that caused it, if any.';
+COMMENT ON COLUMN meta.execution_logs."timestamp" IS 'When it happened.';
+
+-- ---------------------------------------------------------------------------------------------
+-- Authentication: sessions, nonces, API tokens
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE meta.sessions (
+  session_id     uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  token_hash     text NOT NULL UNIQUE CHECK (token_hash ~ '^[0-9a-f]{64}$'),
+  user_id        bigint NOT NULL REFERENCES meta.users (user_id) ON DELETE CASCADE,
+  active_role_id bigint REFERENCES meta.roles (role_id) ON DELETE SET NULL,
+  auth_method    text NOT NULL CHECK (auth_method IN ('siwe','password')),
+  wallet_address text CHECK (wallet_address IS NULL OR wallet_address ~ '^0x[0-9a-fA-F]{40}$'),
+  chain_id       integer CHECK (chain_id IS NULL OR chain_id > 0),
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  last_seen_at   timestamptz NOT NULL DEFAULT now(),
+  expires_at     timestamptz NOT NULL,
+  revoked_at     timestamptz,
+  ip             inet,
+  user_agent     text,
+  CONSTRAINT sessions_expire_after_creation CHECK (expires_at > created_at)
+);
+CREATE INDEX sessions_user_id_idx ON meta.sessions (user_id, created_at DESC);
+CREATE INDEX sessions_active_role_id_idx ON meta.sessions (active_role_id);
+CREATE INDEX sessions_expires_at_idx ON meta.sessions (expires_at);
+COMMENT ON TABLE meta.sessions IS 'Signed-in browser sessions. Only a hash of the session token is stored; a session ends at expires_at (absolute lifetime), after auth.session.idle_timeout_seconds without activity, or when revoked.';
+COMMENT ON COLUMN meta.sessions.session_id IS 'Random id of the session (not the token).';
+COMMENT ON COLUMN meta.sessions.token_hash IS 'SHA-256 (hex) of the session cookie''s token; the token itself is never stored.';
+COMMENT ON COLUMN meta.sessions.user_id IS 'User signed in.';
+COMMENT ON COLUMN meta.sessions.active_role_id IS 'Role the user chose to act in for this session (users may hold several); null = not chosen, the engine uses the user''s default.';
+COMMENT ON COLUMN meta.sessions.auth_method IS 'How the user signed in: siwe (Sign-In with Ethereum) or password.';
+COMMENT ON COLUMN meta.sessions.wallet_address IS 'Address that signed the SIWE message.';
+COMMENT ON COLUMN meta.sessions.chain_id IS 'Chain id stated in the SIWE message, e.g. 42161 for Arbitrum One.';
+COMMENT ON COLUMN meta.sessions.created_at IS 'When the user signed in.';
+COMMENT ON COLUMN meta.sessions.last_seen_at IS 'Last request made with the session (updated at most once a minute).';
+COMMENT ON COLUMN meta.sessions.expires_at IS 'Absolute end of the session.';
+COMMENT ON COLUMN meta.sessions.revoked_at IS 'When the user signed out or an operator ended the session.';
+COMMENT ON COLUMN meta.sessions.ip IS 'Client IP address at sign-in.';
+COMMENT ON COLUMN meta.sessions.user_agent IS 'Browser user agent at sign-in.';
+
+CREATE TABLE meta.auth_nonces (
+  nonce       text PRIMARY KEY CHECK (nonce ~ '^[A-Za-z0-9]{8,64}$'),
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  expires_at  timestamptz NOT NULL,
+  consumed_at timestamptz,
+  CONSTRAINT auth_nonces_expire_after_creation CHECK (expires_at > created_at),
+  CONSTRAINT auth_nonces_consumed_in_time CHECK (consumed_at IS NULL OR consumed_at >= created_at)
+);
+CREATE INDEX auth_nonces_expires_at_idx ON meta.auth_nonces (expires_at);
+COMMENT ON TABLE meta.auth_nonces IS 'One-time nonces handed out for Sign-In with Ethereum messages; a nonce is accepted once, before it expires, which stops replayed signatures.';
+COMMENT ON COLUMN meta.auth_nonces.nonce IS 'Random alphanumeric nonce (EIP-4361 requires at least 8 characters).';
+COMMENT ON COLUMN meta.auth_nonces.created_at IS 'When it was handed out.';
+COMMENT ON COLUMN meta.auth_nonces.expires_at IS 'Last moment it is accepted (created_at + auth.nonce_ttl_seconds).';
+COMMENT ON COLUMN meta.auth_nonces.consumed_at IS 'When a sign-in used it; a consumed nonce is refused.';
+
+CREATE TABLE meta.api_tokens (
+  token_id     bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  token_name   text NOT NULL CHECK (length(token_name) BETWEEN 1 AND 64),
+  token_prefix text NOT NULL CHECK (length(token_prefix) BETWEEN 4 AND 16),
+  token_hash   text NOT NULL UNIQUE CHECK (token_hash ~ '^[0-9a-f]{64}$'),
+  user_id      bigint NOT NULL REFERENCES meta.users (user_id) ON DELETE CASCADE,
+  role_id      bigint NOT NULL REFERENCES meta.roles (role_id) ON DELETE CASCADE,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  expires_at   timestamptz,
+  revoked_at   timestamptz,
+  last_used_at timestamptz,
+  CONSTRAINT api_tokens_name_per_user UNIQUE (user_id, token_name),
+  CONSTRAINT api_tokens_expire_after_creation CHECK (expires_at IS NULL OR expires_at > created_at)
+);
+CREATE INDEX api_tokens_role_id_idx ON meta.api_tokens (role_id);
+COMMENT ON TABLE meta.api_tokens IS 'Bearer tokens for scripts and bots, each acting as one user in one role; only a hash is stored. Used only when auth.api_tokens_enabled is true.';
+COMMENT ON COLUMN meta.api_tokens.token_id IS 'Surrogate key.';
+COMMENT ON COLUMN meta.api_tokens.token_name IS 'Name the user gave the token, e.g. grafana-readonly; unique per user.';
+COMMENT ON COLUMN meta.api_tokens.token_prefix IS 'First characters of the token, shown so the user can recognise it, e.g. carry_5fA2.';
+COMMENT ON COLUMN meta.api_tokens.token_hash IS 'SHA-256 (hex) of the token; the token is shown once at creation and never stored.';
+COMMENT ON COLUMN meta.api_tokens.user_id IS 'User the token acts as.';
+COMMENT ON COLUMN meta.api_tokens.role_id IS 'Role the token acts in; must be one the user holds.';
+COMMENT ON COLUMN meta.api_tokens.created_at IS 'When the token was created.';
+COMMENT ON COLUMN meta.api_tokens.expires_at IS 'When it stops working; null = until revoked.';
+COMMENT ON COLUMN meta.api_tokens.revoked_at IS 'When it was revoked.';
+COMMENT ON COLUMN meta.api_tokens.last_used_at IS 'Last request made with it.';
+
+-- ---------------------------------------------------------------------------------------------
+-- definition_revisions
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE meta.definition_revisions (
+  revision_id    bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  change_set     uuid NOT NULL,
+  author         text NOT NULL,
+  author_user_id bigint REFERENCES meta.users (user_id) ON DELETE SET NULL,
+  reason         text,
+  table_name     text NOT NULL CHECK (table_name ~ '^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$'),
+  row_key        jsonb NOT NULL CHECK (jsonb_typeof(row_key) = 'object'),
+  operation      text NOT NULL CHECK (operation IN ('insert','update','delete')),
+  before_json    jsonb,
+  after_json     jsonb,
+  snapshot_hash  text CHECK (snapshot_hash IS NULL OR snapshot_hash ~ '^[0-9a-f]{64}$'),
+  CONSTRAINT definition_revisions_images_match_operation CHECK (
+    (operation = 'insert' AND before_json IS NULL AND after_json IS NOT NULL)
+    OR (operation = 'update' AND before_json IS NOT NULL AND after_json IS NOT NULL)
+    OR (operation = 'delete' AND before_json IS NOT NULL AND after_json IS NULL)
+  )
+);
+CREATE INDEX definition_revisions_row_idx ON meta.definition_revisions (table_name, row_key);
+CREATE INDEX definition_revisions_created_at_idx ON meta.definition_revisions (created_at DESC);
+CREATE INDEX definition_revisions_change_set_idx ON meta.definition_revisions (change_set);
+CREATE INDEX definition_revisions_author_user_id_idx ON meta.definition_revisions (author_user_id);
+CREATE TRIGGER definition_revisions_append_only BEFORE UPDATE OR DELETE ON meta.definition_revisions
+  FOR EACH ROW EXECUTE FUNCTION meta.refuse_change();
+COMMENT ON TABLE meta.definition_revisions IS 'History of every change to a definition row (who, why, before and after), so any edit of the live app can be reviewed and undone. Append-only.';
+COMMENT ON COLUMN meta.definition_revisions.revision_id IS 'Surrogate key, in change order.';
+COMMENT ON COLUMN meta.definition_revisions.created_at IS 'When the change was made.';
+COMMENT ON COLUMN meta.definition_revisions.change_set IS 'Groups the rows changed by one edit or one import.';
+COMMENT ON COLUMN meta.definition_revisions.author IS 'Who or what made the change, e.g. a wallet address, import:app/definition or migration.';
+COMMENT ON COLUMN meta.definition_revisions.author_user_id IS 'User who made the change, when it was a user.';
+COMMENT ON COLUMN meta.definition_revisions.reason IS 'Why, as given by the author.';
+COMMENT ON COLUMN meta.definition_revisions.table_name IS 'Definition table changed, as schema.table, e.g. meta.ui_components.';
+COMMENT ON COLUMN meta.definition_revisions.row_key IS 'Natural key of the row, e.g. {"component_name":"open-positions"}.';
+COMMENT ON COLUMN meta.definition_revisions.operation IS 'insert, update or delete.';
+COMMENT ON COLUMN meta.definition_revisions.before_json IS 'The row before the change, in definition-file form; null for an insert.';
+COMMENT ON COLUMN meta.definition_revisions.after_json IS 'The row after the change; null for a delete.';
+COMMENT ON COLUMN meta.definition_revisions.snapshot_hash IS 'SHA-256 (hex) of the whole exported definition after the change, to tell identical definitions apart.';
+
+-- ---------------------------------------------------------------------------------------------
+-- Housekeeping function (called by a job through an action)
+-- ---------------------------------------------------------------------------------------------
+
+CREATE FUNCTION meta.purge_expired_auth() RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  nonces integer;
+  old_sessions integer;
+BEGIN
+  DELETE FROM meta.auth_nonces WHERE expires_at < now() - interval '1 hour';
+  GET DIAGNOSTICS nonces = ROW_COUNT;
+  DELETE FROM meta.sessions WHERE coalesce(revoked_at, expires_at) < now() - interval '30 days';
+  GET DIAGNOSTICS old_sessions = ROW_COUNT;
+  RETURN nonces + old_sessions;
+END $$;
+COMMENT ON FUNCTION meta.purge_expired_auth() IS 'Deletes sign-in nonces expired for over an hour and sessions ended over 30 days ago; returns how many rows were removed.';
