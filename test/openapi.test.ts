@@ -1,0 +1,49 @@
+// The OpenAPI document of the shipped app is valid OpenAPI 3.1 under a standard validator,
+// documents every served entity with its comments, and the docs page is served locally.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validate, compileErrors } from '@readme/openapi-parser';
+import { startTestServer, type TestServer } from './helpers/engine.ts';
+
+let s: TestServer;
+beforeAll(async () => { s = await startTestServer(); });
+afterAll(async () => { await s?.close(); });
+
+describe('OpenAPI', () => {
+  it('is valid OpenAPI 3.1', async () => {
+    const res = await s.http('/api/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/application\/openapi\+json/);
+    const doc = await res.json();
+    expect(doc.openapi).toBe('3.1.0');
+    const result = await validate(structuredClone(doc));
+    expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
+  });
+
+  it('documents every exposed entity, column comments and actions, and nothing hidden', async () => {
+    const doc = await (await s.http('/api/openapi.json')).json();
+    const exposed = [...s.engine.store.current.entities.values()].filter((e) => e.exposed);
+    for (const e of exposed) expect(doc.paths[`/${e.name}`], e.name).toBeDefined();
+    const hidden = [...s.engine.store.current.entities.values()].filter((e) => !e.exposed).map((e) => e.name);
+    expect(hidden.length).toBeGreaterThan(0);
+    for (const h of hidden) expect(doc.paths[`/${h}`], h).toBeUndefined();
+
+    const { rows } = await s.sql(`SELECT col_description('app.discovered_opportunities'::regclass, a.attnum) AS c
+      FROM pg_attribute a WHERE a.attrelid = 'app.discovered_opportunities'::regclass AND a.attname = 'calculated_apr'`);
+    expect(doc.components.schemas.discovered_opportunities.properties.calculated_apr.description).toContain(rows[0].c);
+    const enabled = [...s.engine.store.current.actions.values()].filter((a) => a.enabled);
+    for (const a of enabled) expect(doc.paths[`/rpc/${a.name}`], a.name).toBeDefined();
+    expect(doc.info.title).toMatch(/^Carry/);
+  });
+
+  it('serves the interactive docs page and its assets', async () => {
+    const page = await s.http('/api/docs');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('/api/docs/static/swagger-ui-bundle.js');
+    const js = await s.http('/api/docs/static/swagger-ui-bundle.js');
+    expect(js.status).toBe(200);
+    expect((await js.text()).length).toBeGreaterThan(100_000);
+    const init = await (await s.http('/api/docs/init.js')).text();
+    expect(init).toContain('/api/openapi.json');
+  });
+});
