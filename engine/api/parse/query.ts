@@ -6,6 +6,9 @@ import type { Condition, FieldRef, FilterNode, FilterOp, LogicNode, OrderTerm, R
 const OPS = new Set<FilterOp>(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'in', 'is', 'isdistinct', 'cs', 'cd', 'ov', 'fts', 'plfts', 'phfts', 'wfts']);
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 const RESERVED_LEAF = new Set(['select', 'order', 'limit', 'offset', 'on_conflict', 'columns', 'or', 'and', 'not.or', 'not.and']);
+// A cast names one type: an identifier, or one of SQL's few multi-word type names. Anything
+// else ("text foo") would reach the database as a syntax error.
+const CAST = /^(?:[a-z_][a-z0-9_]*|double precision|character varying|bit varying|time(?:stamp)? with(?:out)? time zone)(?:\[\])?$/;
 
 /** Split on a separator at nesting depth 0, honouring double quotes and backslash escapes. */
 export function splitTop(s: string, sep = ','): string[] {
@@ -121,7 +124,7 @@ export function parseSelect(text: string): SelectItem[] {
     const colon = body.indexOf(':');
     if (colon >= 0) { alias = body.slice(0, colon); body = body.slice(colon + 1); }
     if (alias !== undefined && !IDENT.test(alias)) throw apiError('C102', `Bad alias "${alias}" in select item "${item}"`, { parameter: 'select', item });
-    if (cast !== undefined && !/^[a-z_][a-z0-9_ ]*(\[\])?$/.test(cast)) throw apiError('C102', `Bad cast "${cast}" in select item "${item}"`, { parameter: 'select', item });
+    if (cast !== undefined && !CAST.test(cast)) throw apiError('C102', `Bad cast "${cast}" in select item "${item}"`, { parameter: 'select', item });
     return { kind: 'field', field: parseField(body, 'select'), alias, cast };
   });
 }

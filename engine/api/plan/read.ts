@@ -58,6 +58,16 @@ function orderSql(e: Entity, alias: string, order: OrderTerm[] | undefined, p: P
   }).join(', ');
 }
 
+// Type names the SQL grammar spells as keywords stay bare; any other name is quoted, so a
+// keyword such as `select` is an unknown type (a 400), never a syntax error in the statement.
+const KEYWORD_TYPES = /^(?:int|integer|smallint|bigint|real|float|double precision|dec|decimal|numeric|boolean|bit|bit varying|char|character|character varying|varchar|nchar|interval|time|timestamp|time(?:stamp)? with(?:out)? time zone)$/;
+
+function castType(cast: string): string {
+  const array = cast.endsWith('[]');
+  const base = array ? cast.slice(0, -2) : cast;
+  return (KEYWORD_TYPES.test(base) ? base : ident(base)) + (array ? '[]' : '');
+}
+
 /** Select list for `alias`, embedding related rows as JSON sub-selects. */
 export function projection(e: Entity, alias: string, items: SelectItem[], ctx: PlanContext, path: string, innerFilters: string[]): string {
   const out: string[] = [];
@@ -67,7 +77,7 @@ export function projection(e: Entity, alias: string, items: SelectItem[], ctx: P
     } else if (it.kind === 'field') {
       const { sql } = fieldSql(e, alias, it.field, ctx.params, 'select');
       const name = it.alias ?? (it.field.json.length ? it.field.json[it.field.json.length - 1].key : it.field.name);
-      out.push(`${it.cast ? `CAST(${sql} AS ${it.cast})` : sql} AS ${ident(name)}`);
+      out.push(`${it.cast ? `CAST(${sql} AS ${castType(it.cast)})` : sql} AS ${ident(name)}`);
     } else {
       const sub = embedSql(e, alias, it, ctx, path);
       out.push(`${sub.sql} AS ${ident(it.alias ?? it.relation)}`);
@@ -93,10 +103,11 @@ function embedSql(parent: Entity, parentAlias: string, it: EmbedItem, ctx: PlanC
   const from = `${tableRef(child)} ${a}${join.join}`;
   const whereClause = ` WHERE ${conds.join(' AND ')}`;
   const exists = `EXISTS (SELECT 1 FROM ${from}${whereClause})`;
-  if (rel.cardinality === 'many-to-one') {
-    return { sql: `(SELECT row_to_json(${a}r) FROM (SELECT ${proj} FROM ${from}${whereClause} LIMIT 1) ${a}r)`, exists };
-  }
+  // Planned for to-one embeddings too, so an unknown order column is an error, not ignored.
   const ord = orderSql(child, a, scope?.order, ctx.params, `${path}.order`);
+  if (rel.cardinality === 'many-to-one') {
+    return { sql: `(SELECT row_to_json(${a}r) FROM (SELECT ${proj} FROM ${from}${whereClause}${ord} LIMIT 1) ${a}r)`, exists };
+  }
   const lim = scope?.limit !== undefined ? ` LIMIT ${scope.limit}` : '';
   const off = scope?.offset !== undefined ? ` OFFSET ${scope.offset}` : '';
   return { sql: `(SELECT coalesce(json_agg(${a}r), '[]'::json) FROM (SELECT ${proj} FROM ${from}${whereClause}${ord}${lim}${off}) ${a}r)`, exists };

@@ -21,12 +21,13 @@ function describe(cls: TypeClass, col: Column): string {
 /** Validate a textual value (from a URL filter) for a column's scalar type. */
 export function checkText(col: Column, value: string, where: string, cls: TypeClass = col.typeClass): void {
   let ok = true;
+  const v = value.trim(); // PostgreSQL reads numbers and booleans with surrounding spaces, e.g. in.(1, 2)
   if (cls === 'integer') {
-    ok = INT.test(value);
+    ok = INT.test(v);
     const r = RANGES[col.typeName];
-    if (ok && r) { const n = BigInt(value); ok = n >= r[0] && n <= r[1]; }
-  } else if (cls === 'number') ok = NUM.test(value) || /^(NaN|-?Infinity)$/.test(value) && col.typeName !== 'numeric';
-  else if (cls === 'boolean') ok = BOOL.test(value);
+    if (ok && r) { const n = BigInt(v); ok = n >= r[0] && n <= r[1]; }
+  } else if (cls === 'number') ok = NUM.test(v) || /^(NaN|-?Infinity)$/.test(v) && col.typeName !== 'numeric';
+  else if (cls === 'boolean') ok = BOOL.test(v);
   else if (cls === 'uuid') ok = UUID.test(value);
   else if (cls === 'timestamp' || cls === 'date') ok = value === 'now' || value === 'today' || !Number.isNaN(Date.parse(value)) || /^-?infinity$/.test(value);
   if (!ok) {

@@ -73,8 +73,15 @@ export function planInsert(model: Model, e: Entity, q: ReadQuery, body: unknown,
 }
 
 function requireFilter(e: Entity, q: ReadQuery, verb: string): void {
-  if (!(q.scopes.get('')?.conditions.length)) {
+  const root = q.scopes.get('');
+  if (!(root?.conditions.length)) {
     throw apiError('C301', `${verb} on "${e.name}" needs at least one filter, so it cannot change every row by accident`, { entity: e.name, method: verb });
+  }
+  // limit/offset would be silently ignored and every matching row changed: refuse instead.
+  const paging = root.limit !== undefined ? 'limit' : root.offset !== undefined ? 'offset' : null;
+  if (paging) {
+    throw apiError('C100', `${verb} on "${e.name}" does not take ${paging}: it changes every row its filters match`, { entity: e.name, method: verb, parameter: paging },
+      'Narrow the filters to exactly the rows to change, e.g. ?id=eq.42.');
   }
 }
 
