@@ -9,9 +9,14 @@ export class Logs {
   private modules = new Map<string, Logger>();
   private levels: Record<string, string> = {};
 
-  constructor(opts: { level?: string; destination?: pino.DestinationStream } = {}) {
+  private forced: string | null;
+
+  /** `force` pins every module to `level` (tests, LOG_LEVEL), ignoring system_configuration. */
+  constructor(opts: { level?: string; force?: boolean; destination?: pino.DestinationStream } = {}) {
+    const env = process.env.LOG_LEVEL && LEVELS.has(process.env.LOG_LEVEL) ? process.env.LOG_LEVEL : null;
+    this.forced = opts.force && opts.level ? opts.level : env;
     this.root = pino({
-      level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
+      level: this.forced ?? opts.level ?? 'info',
       base: { service: 'carry' },
       redact: { paths: ['req.headers.cookie', 'req.headers.authorization', '*.password', '*.secret', '*.private_key'], censor: '[redacted]' },
     }, opts.destination);
@@ -37,7 +42,8 @@ export class Logs {
       else this.root.warn({ module: k, level: v }, 'ignoring unknown log level in system_configuration log.levels');
     }
     this.levels = next;
-    if (next.default && !process.env.LOG_LEVEL) this.root.level = next.default;
+    if (this.forced) { this.levels = { default: this.forced }; return; }
+    if (next.default) this.root.level = next.default;
     for (const [name, l] of this.modules) l.level = next[name] ?? next.default ?? this.root.level;
   }
 }

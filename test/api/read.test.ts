@@ -183,8 +183,8 @@ describe('embedding', () => {
     expect(err.details).toMatchObject({ entity: 'authors', column: 'nme', did_you_mean: 'name' });
   });
 
-  it('refuses a filter on a relation that is not embedded', async () => {
-    const err = await expectApiError(await s.http('/api/authors?select=name&books.year=gt.2000'), 400, 'C100');
-    expect(err.details).toMatchObject({ path: 'books' });
+  it('refuses a filter two relations deep that the select does not embed', async () => {
+    const err = await expectApiError(await s.http('/api/authors?select=name&books.reviews.rating=gt.2'), 400, 'C100');
+    expect(err.details).toMatchObject({ path: 'books.reviews' });
   });
 });

@@ -2,10 +2,14 @@
 // system_configuration, and error reports reachable by URL and grouped by fingerprint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import pino from 'pino';
+import { Logs } from '../../engine/ops/log.ts';
 import { startTestServer, waitFor, type TestServer } from '../helpers/engine.ts';
 
 let s: TestServer;
-beforeAll(async () => { s = await startTestServer({ appDir: path.join(import.meta.dirname, '../fixtures/empty-app') }); });
+// Logs that follow system_configuration (not pinned), written nowhere.
+const logs = new Logs({ level: 'info', destination: pino.destination('/dev/null') });
+beforeAll(async () => { s = await startTestServer({ appDir: path.join(import.meta.dirname, '../fixtures/empty-app'), logs }); });
 afterAll(async () => { await s?.close(); });
 
 describe('operations endpoints', () => {

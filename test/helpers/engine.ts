@@ -53,7 +53,7 @@ export async function startTestServer(opts: Partial<EngineOptions> = {}): Promis
   }
   const engine = await startEngine({
     databaseUrl, dataDir: databaseUrl ? undefined : 'memory://',
-    appDir: path.join(ROOT, 'app'), logs: new Logs({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), ...opts,
+    appDir: path.join(ROOT, 'app'), logs: new Logs({ level: process.env.TEST_LOG_LEVEL ?? 'silent', force: true }), ...opts,
   });
   const app = await buildServer(engine);
   await app.listen({ port: 0, host: '127.0.0.1' });

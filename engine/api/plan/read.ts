@@ -113,6 +113,21 @@ function embedSql(parent: Entity, parentAlias: string, it: EmbedItem, ctx: PlanC
   return { sql: `(SELECT coalesce(json_agg(${a}r), '[]'::json) FROM (SELECT ${proj} FROM ${from}${whereClause}${ord}${lim}${off}) ${a}r)`, exists };
 }
 
+/**
+ * Filters on a related table that the select does not embed (`positions.user_id=eq.7` on
+ * trades) keep the rows that have such a related row — an `!inner` embedding without output.
+ * This extends PostgREST's grammar so row rules can follow foreign keys.
+ */
+export function hiddenEmbeds(q: ReadQuery): EmbedItem[] {
+  const named = new Set(q.select.filter((i): i is EmbedItem => i.kind === 'embed').map((i) => i.alias ?? i.relation));
+  return [...q.scopes.keys()].filter((p) => p !== '' && !p.includes('.') && !named.has(p))
+    .map((p) => ({ kind: 'embed', relation: p, inner: true, select: [] }));
+}
+
+export function hiddenFilters(e: Entity, alias: string, q: ReadQuery, ctx: PlanContext): string[] {
+  return hiddenEmbeds(q).map((h) => embedSql(e, alias, h, ctx, '').exists);
+}
+
 export function checkScopes(root: Entity, q: ReadQuery, model: Model): void {
   // Every filter path must name an embedded relation of the select.
   const paths = new Set<string>(['']);
@@ -124,9 +139,14 @@ export function checkScopes(root: Entity, q: ReadQuery, model: Model): void {
     }
   };
   walk(q.select, '');
+  for (const h of hiddenEmbeds(q)) paths.add(h.relation);
   for (const path of q.scopes.keys()) {
     if (!paths.has(path)) {
       throw apiError('C100', `"${path}" in a filter, order or limit is not an embedded relation of the select`, { path, entity: root.name }, `Add ${path}(...) to select, or remove the "${path}." parameters.`);
+    }
+    const h = hiddenEmbeds(q).find((x) => x.relation === path);
+    if (h && (q.scopes.get(path)?.order || q.scopes.get(path)?.limit !== undefined || q.scopes.get(path)?.offset !== undefined)) {
+      throw apiError('C100', `"${path}.order", "${path}.limit" and "${path}.offset" need ${path}(...) in select`, { path, entity: root.name });
     }
   }
   void model;
@@ -144,7 +164,7 @@ export function planRead(model: Model, e: Entity, q: ReadQuery, opts: ReadOption
   const inner: string[] = [];
   const proj = projection(e, '_0', q.select, ctx, '', inner);
   const conds = root.conditions.length ? [whereSql(e, '_0', root.conditions, params)] : [];
-  conds.push(...inner);
+  conds.push(...inner, ...hiddenFilters(e, '_0', q, ctx));
   const where = conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
   const order = root.order ?? (e.defaultOrder ? parseOrder(e.defaultOrder, `default_order of ${e.name}`) : undefined);
   const ord = orderSql(e, '_0', order, params, 'order');

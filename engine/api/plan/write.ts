@@ -4,7 +4,7 @@ import { apiError } from '../errors.ts';
 import type { ReadQuery } from '../parse/ast.ts';
 import type { Entity, Model } from '../../model/types.ts';
 import { column, whereSql } from './conditions.ts';
-import { checkScopes, projection, type PlanContext } from './read.ts';
+import { checkScopes, hiddenFilters, projection, type PlanContext } from './read.ts';
 import { ident, Params, tableRef } from './sql.ts';
 import { bodyValue } from './values.ts';
 
@@ -72,13 +72,22 @@ export function planInsert(model: Model, e: Entity, q: ReadQuery, body: unknown,
   return { text: wrap(model, e, dml, q, p, opts.returnRows), values: p.values };
 }
 
+/** WHERE of an UPDATE/DELETE over alias _t: the root filters plus filters through relations. */
+function writeWhere(model: Model, e: Entity, q: ReadQuery, p: Params): string {
+  checkScopes(e, q, model);
+  const ctx: PlanContext = { model, params: p, seq: 0, scopes: q.scopes };
+  const root = q.scopes.get('')!.conditions;
+  return [...(root.length ? [whereSql(e, '_t', root, p)] : []), ...hiddenFilters(e, '_t', q, ctx)].join(' AND ');
+}
+
 function requireFilter(e: Entity, q: ReadQuery, verb: string): void {
   const root = q.scopes.get('');
-  if (!(root?.conditions.length)) {
+  const related = [...q.scopes.entries()].some(([path, sc]) => path !== '' && sc.conditions.length);
+  if (!(root?.conditions.length) && !related) {
     throw apiError('C301', `${verb} on "${e.name}" needs at least one filter, so it cannot change every row by accident`, { entity: e.name, method: verb });
   }
   // limit/offset would be silently ignored and every matching row changed: refuse instead.
-  const paging = root.limit !== undefined ? 'limit' : root.offset !== undefined ? 'offset' : null;
+  const paging = root?.limit !== undefined ? 'limit' : root?.offset !== undefined ? 'offset' : null;
   if (paging) {
     throw apiError('C100', `${verb} on "${e.name}" does not take ${paging}: it changes every row its filters match`, { entity: e.name, method: verb, parameter: paging },
       'Narrow the filters to exactly the rows to change, e.g. ?id=eq.42.');
@@ -97,7 +106,7 @@ export function planUpdate(model: Model, e: Entity, q: ReadQuery, body: unknown,
     const c = writableColumn(e, k, `body key "${k}"`);
     return `${ident(c.name)} = ${p.add(bodyValue(c, obj[k], `body.${k}`))}`;
   });
-  const where = whereSql(e, '_t', q.scopes.get('')!.conditions, p);
+  const where = writeWhere(model, e, q, p);
   const dml = `UPDATE ${tableRef(e)} AS _t SET ${sets.join(', ')} WHERE ${where}`;
   return { text: wrap(model, e, dml, q, p, opts.returnRows), values: p.values };
 }
@@ -106,7 +115,7 @@ export function planDelete(model: Model, e: Entity, q: ReadQuery, opts: WriteOpt
   ensureWritable(e, 'DELETE');
   requireFilter(e, q, 'DELETE');
   const p = new Params();
-  const where = whereSql(e, '_t', q.scopes.get('')!.conditions, p);
+  const where = writeWhere(model, e, q, p);
   const dml = `DELETE FROM ${tableRef(e)} AS _t WHERE ${where}`;
   return { text: wrap(model, e, dml, q, p, opts.returnRows), values: p.values };
 }
