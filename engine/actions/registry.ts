@@ -1,12 +1,12 @@
 // Named building blocks that action rows call (kind = plugin). Plugins register them by name;
 // the engine never knows which rows use which block.
-import type pg from 'pg';
+import type { DbClient } from '../db/types.ts';
 import type { Logger } from 'pino';
 import type { Model } from '../model/types.ts';
 
 export interface BlockContext {
   /** the transaction the action runs in */
-  client: pg.PoolClient;
+  client: DbClient;
   model: Model;
   log: Logger;
   user: { id: string | null; role: string };

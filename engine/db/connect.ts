@@ -1,9 +1,11 @@
-// One code path to the database: a pg.Pool, either to a PostgreSQL server (DATABASE_URL)
-// or to embedded PGlite through its node-postgres adapter.
+// One code path to the database: a pool, either pg.Pool to a PostgreSQL server (DATABASE_URL)
+// or PglitePool over embedded PGlite.
 import pg from 'pg';
 import path from 'node:path';
 import fs from 'node:fs';
 import { acquireDirLock, type DirLock } from './lock.ts';
+import { PglitePool } from './pglite-pool.ts';
+import type { DbClient, DbPool } from './types.ts';
 
 // Keep numeric, bigint and timestamps exact: never let the driver turn money into floats.
 pg.types.setTypeParser(1700, (v) => v); // numeric
@@ -11,11 +13,11 @@ pg.types.setTypeParser(20, (v) => v); // int8
 
 export interface Db {
   kind: 'pglite' | 'postgres';
-  pool: pg.Pool;
+  pool: DbPool;
   /** Subscribe to NOTIFY on a channel. Returns an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Run fn inside a transaction on one client; never touch the pool inside it. */
-  tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  tx<T>(fn: (client: DbClient) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   describe(): string;
 }
@@ -41,7 +43,7 @@ async function connectPostgres(url: string, size: number): Promise<Db> {
   const listeners: pg.Client[] = [];
   return {
     kind: 'postgres',
-    pool,
+    pool: pool as unknown as DbPool,
     async listen(channel, onPayload) {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
@@ -54,7 +56,7 @@ async function connectPostgres(url: string, size: number): Promise<Db> {
         await client.end().catch(() => {});
       };
     },
-    tx: (fn) => withTx(pool, fn),
+    tx: (fn) => withTx(pool as unknown as DbPool, fn),
     async close() {
       await Promise.all(listeners.map((c) => c.end().catch(() => {})));
       await pool.end();
@@ -65,7 +67,6 @@ async function connectPostgres(url: string, size: number): Promise<Db> {
 
 async function connectPglite(dataDir: string, loadDataDir?: Blob): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
   let lock: DirLock | undefined;
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) {
@@ -74,13 +75,15 @@ async function connectPglite(dataDir: string, loadDataDir?: Blob): Promise<Db> {
   }
   let lite;
   try {
-    lite = await PGlite.create(inMemory ? undefined : path.resolve(dataDir), loadDataDir ? { loadDataDir } : {});
+    // numeric and int8 stay text, as with pg: money is never a float
+    const parsers = { 1700: (v: string) => v, 20: (v: string) => v };
+    lite = await PGlite.create(inMemory ? undefined : path.resolve(dataDir), { parsers, ...(loadDataDir ? { loadDataDir } : {}) });
     await lite.exec(`SET timezone = 'UTC'`);
   } catch (e) {
     lock?.release();
     throw e;
   }
-  const pool = new pg.Pool({ ...createPgConfig(lite), max: 1 });
+  const pool = new PglitePool(lite);
   return {
     kind: 'pglite',
     pool,
@@ -98,7 +101,7 @@ async function connectPglite(dataDir: string, loadDataDir?: Blob): Promise<Db> {
   };
 }
 
-async function withTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+async function withTx<T>(pool: DbPool, fn: (c: DbClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

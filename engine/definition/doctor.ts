@@ -2,7 +2,7 @@
 // checks the rows against the catalog — dangling references, components naming unknown
 // entities or columns, filters and orders that do not parse, actions whose target is missing,
 // permissions nobody holds, views nobody can open, jobs with bad schedules.
-import type pg from 'pg';
+import type { DbClient } from '../db/types.ts';
 import { Ajv } from 'ajv';
 import type { Db } from '../db/connect.ts';
 import { loadModel } from '../model/introspect.ts';
@@ -21,7 +21,7 @@ export interface Finding { severity: 'error' | 'warning'; code: string; location
 
 type Row = Record<string, unknown>;
 
-async function rows(c: pg.PoolClient, table: string, key: string): Promise<Row[]> {
+async function rows(c: DbClient, table: string, key: string): Promise<Row[]> {
   const ok = await c.query('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
   if (!ok.rows[0].ok) return [];
   return (await c.query(`SELECT to_jsonb(t) AS r FROM ${table} t ORDER BY ${key}`)).rows.map((r) => r.r);
@@ -89,7 +89,7 @@ export async function runDoctor(db: Db, opts: { definitionDir: string | null; pl
   }
 }
 
-async function checkModel(c: pg.PoolClient, model: Model, blocks: BlockRegistry, out: Finding[]): Promise<void> {
+async function checkModel(c: DbClient, model: Model, blocks: BlockRegistry, out: Finding[]): Promise<void> {
   const entity = (name: unknown, location: string): boolean => {
     if (typeof name === 'string' && model.entities.has(name)) return true;
     out.push({ severity: 'error', code: 'unknown-entity', location, message: `names entity "${String(name)}", which does not exist`, hint: 'Use a table or view name served by the API (see /api/openapi.json).' });

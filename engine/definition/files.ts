@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import type pg from 'pg';
+import type { DbClient, DbPool } from '../db/types.ts';
 import { definitionTables, DefinitionError, ownedSql, topoOrder, type DefTable } from './tables.ts';
 import { Params } from '../api/plan/sql.ts';
 import { ident } from '../api/plan/sql.ts';
@@ -42,7 +42,7 @@ const keyOf = (v: unknown) => JSON.stringify(v);
 export interface ImportResult { tables: number; upserted: number; deleted: number; snapshot: string }
 
 /** Make the definition tables equal to the files, inside the caller's transaction. */
-export async function importDefinition(client: pg.PoolClient, files: DefinitionFiles, schemas: string[]): Promise<ImportResult> {
+export async function importDefinition(client: DbClient, files: DefinitionFiles, schemas: string[]): Promise<ImportResult> {
   // The overlay (meta.entities) says how other tables' rows are named: load it first.
   const overlay = files.get('meta.entities');
   let first: ImportResult | null = null;
@@ -51,7 +51,7 @@ export async function importDefinition(client: pg.PoolClient, files: DefinitionF
   return { ...rest, upserted: rest.upserted + (first?.upserted ?? 0) };
 }
 
-async function importTables(client: pg.PoolClient, files: DefinitionFiles, schemas: string[]): Promise<ImportResult> {
+async function importTables(client: DbClient, files: DefinitionFiles, schemas: string[]): Promise<ImportResult> {
   const tables = await definitionTables(client, schemas);
   for (const [q, f] of files) {
     if (!tables.has(q)) throw new DefinitionError(`names no definition table (known: ${[...tables.keys()].join(', ')})`, f.file, 'Name the file schema.table.json after a table watched with meta.watch_definition().');
@@ -133,7 +133,7 @@ async function importTables(client: pg.PoolClient, files: DefinitionFiles, schem
 }
 
 /** Second pass for references to rows of the same table (e.g. a parent role). */
-async function linkSelf(client: pg.PoolClient, t: DefTable, file: string, rows: Record<string, unknown>[], mapped: Record<string, unknown>[], nameKeys: string[], dbRows: Record<string, unknown>[]): Promise<number> {
+async function linkSelf(client: DbClient, t: DefTable, file: string, rows: Record<string, unknown>[], mapped: Record<string, unknown>[], nameKeys: string[], dbRows: Record<string, unknown>[]): Promise<number> {
   const tbl = `${ident(t.entity.schema)}.${ident(t.entity.table)}`;
   const updates = mapped.map((m, i) => {
     const out: Record<string, unknown> = {};
@@ -171,7 +171,7 @@ async function reverseNames(t: DefTable, rows: Record<string, unknown>[], idsByN
 }
 
 /** Canonical text of every definition table. */
-export async function exportDefinition(client: pg.Pool | pg.PoolClient, schemas: string[]): Promise<Map<string, string>> {
+export async function exportDefinition(client: DbPool | DbClient, schemas: string[]): Promise<Map<string, string>> {
   const tables = await definitionTables(client, schemas);
   const names = new Map<string, Map<string, unknown>>(); // table:column → String(that column's value) → row name
   const out = new Map<string, string>();

@@ -1,7 +1,7 @@
 // Which tables form the definition, and how their rows are named. A definition table is one
 // carrying the carry_model_change trigger (meta.watch_definition); its rows are named by a
 // natural key, and references between definition rows are written as those names.
-import type pg from 'pg';
+import type { DbClient, DbPool } from '../db/types.ts';
 import { loadModel } from '../model/introspect.ts';
 import type { Entity } from '../model/types.ts';
 import { parseQuery } from '../api/parse/query.ts';
@@ -32,7 +32,7 @@ export class DefinitionError extends Error {
   constructor(message: string, public location: string, public hint?: string) { super(`${location}: ${message}`); }
 }
 
-export async function definitionTables(client: pg.Pool | pg.PoolClient, schemas: string[]): Promise<Map<string, DefTable>> {
+export async function definitionTables(client: DbPool | DbClient, schemas: string[]): Promise<Map<string, DefTable>> {
   const model = await loadModel(client, schemas, 0);
   const trig = await client.query(`SELECT n.nspname || '.' || c.relname AS q FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.tgname = 'carry_model_change' AND n.nspname = ANY($1)`, [schemas]);

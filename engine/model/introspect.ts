@@ -1,6 +1,6 @@
 // Reads the PostgreSQL catalog in one round trip and turns it, with the definition's overlay
 // rows, into the Model the API plans against.
-import type pg from 'pg';
+import type { DbClient, DbPool } from '../db/types.ts';
 import type { Action, Column, DbFunction, Entity, ForeignKey, Model, Relationship, TypeClass } from './types.ts';
 
 const CATALOG_SQL = `
@@ -62,7 +62,7 @@ export function titleCase(name: string): string {
 
 const KIND: Record<string, Entity['kind']> = { r: 'table', p: 'table', v: 'view', m: 'materialized_view', f: 'foreign_table' };
 
-async function tableExists(client: pg.Pool | pg.PoolClient, qualified: string): Promise<boolean> {
+async function tableExists(client: DbPool | DbClient, qualified: string): Promise<boolean> {
   const r = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [qualified]);
   return r.rows[0].ok;
 }
@@ -75,7 +75,7 @@ SELECT n.nspname AS schema, p.proname AS name, p.proretset AS returns_set,
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = ANY($1) AND p.prokind = 'f' AND p.prorettype <> 'trigger'::regtype AND p.prorettype <> 'event_trigger'::regtype`;
 
-export async function loadModel(client: pg.Pool | pg.PoolClient, schemas: string[], version: number): Promise<Model> {
+export async function loadModel(client: DbPool | DbClient, schemas: string[], version: number): Promise<Model> {
   const res = await client.query(CATALOG_SQL, [schemas]);
   const raw: RawRelation[] = res.rows[0].catalog.relations;
 

@@ -1,6 +1,6 @@
 // Prometheus metrics: requests, latencies and the database pool.
 import client from 'prom-client';
-import type pg from 'pg';
+import type { DbPool } from '../db/types.ts';
 
 export class Metrics {
   readonly registry = new client.Registry();
@@ -8,7 +8,7 @@ export class Metrics {
   readonly latency: client.Histogram<'method' | 'route'>;
   readonly modelReloads: client.Counter;
 
-  constructor(pool: pg.Pool) {
+  constructor(pool: DbPool) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'carry_' });
     this.requests = new client.Counter({ name: 'carry_http_requests_total', help: 'HTTP requests answered', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
     this.latency = new client.Histogram({

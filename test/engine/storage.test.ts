@@ -80,3 +80,45 @@ describe('migrations', () => {
     }
   });
 });
+
+describe('the pool after errors and under concurrency', () => {
+  it('keeps answering each query with its own rows after failed statements of every kind', async () => {
+    const { db, close } = await openDb();
+    try {
+      await expect(db.pool.query('SELECT $1::int', ['abc'])).rejects.toMatchObject({ code: '22P02' });
+      expect((await db.pool.query('SELECT $1::int AS x', [1])).rows).toEqual([{ x: 1 }]);
+      expect((await db.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await expect(db.pool.query('SELECT 1/0')).rejects.toMatchObject({ code: '22012' });
+      expect((await db.pool.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
+      await expect(db.tx(async (c) => { await c.query('SELECT $1::int', ['x']); })).rejects.toMatchObject({ code: '22P02' });
+      expect((await db.pool.query('SELECT $1::text AS t', ['after tx'])).rows).toEqual([{ t: 'after tx' }]);
+      // exact types: numeric and int8 come back as text, never floats
+      expect((await db.pool.query(`SELECT 0.1::numeric + 0.2::numeric AS n, 9007199254740993::int8 AS b`)).rows).toEqual([{ n: '0.3', b: '9007199254740993' }]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('does not let other queries into an open transaction', async () => {
+    const { db, close } = await openDb();
+    try {
+      await db.pool.query('CREATE TABLE iso (v int)');
+      let inside!: () => void;
+      const gate = new Promise<void>((r) => { inside = r; });
+      const tx = db.tx(async (c) => {
+        await c.query('INSERT INTO iso VALUES ($1)', [1]);
+        inside();
+        await new Promise((r) => setTimeout(r, 200));
+        throw new Error('roll back');
+      }).catch((e) => e.message);
+      await gate;
+      // runs after the transaction ends (PGlite) or in another session (PostgreSQL): never sees its row
+      const seen = await db.pool.query('SELECT count(*)::int AS n FROM iso');
+      expect(seen.rows[0].n).toBe(0);
+      expect(await tx).toBe('roll back');
+      expect((await db.pool.query('SELECT count(*)::int AS n FROM iso')).rows[0].n).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // Test harness: a real engine on a real database — in-memory PGlite by default, or a fresh
 // database on the PostgreSQL server named by DATABASE_URL — served over real HTTP on loopback.
 import pg from 'pg';
+import type { QueryResultLite } from '../../engine/db/types.ts';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -39,7 +40,7 @@ export interface TestServer {
   /** fetch a path on the server */
   http(pathname: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   /** run SQL directly as the database owner */
-  sql(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  sql(text: string, values?: unknown[]): Promise<QueryResultLite>;
   close(): Promise<void>;
 }
 
