@@ -59,9 +59,10 @@ function filterSql(e: Entity, alias: string, f: FilterNode, p: Params): string {
   const { sql: expr, col, text, json } = fieldSql(e, alias, f.field, p, f.source);
   const typed = !text && !json; // compare against the column's own type
   const scalarValue = (v: string) => {
+    if (p.isVariable(v)) return p.add(v, json || text ? 'text' : col.sqlType);
     if (json) { try { JSON.parse(v); return p.add(v) + '::jsonb'; } catch { return p.add(JSON.stringify(v)) + '::jsonb'; } }
     if (typed && col.typeClass !== 'array' && col.typeClass !== 'json') checkText(col, v, f.source);
-    return p.add(v);
+    return p.add(v, typed ? col.sqlType : 'text');
   };
   const lhs = json ? `${expr}::jsonb` : expr;
   let out: string;
@@ -82,8 +83,8 @@ function filterSql(e: Entity, alias: string, f: FilterNode, p: Params): string {
     case 'in': {
       const list = f.value as string[];
       if (!list.length) { out = 'false'; break; }
-      if (typed) list.forEach((v) => checkText(col, v, f.source));
-      out = json ? `${lhs} = ANY(${p.add(list.map((v) => { try { JSON.parse(v); return v; } catch { return JSON.stringify(v); } }))}::jsonb[])` : `${expr} = ANY(${p.add(list)})`;
+      if (typed) list.forEach((v) => { if (!p.isVariable(v)) checkText(col, v, f.source); });
+      out = json ? `${lhs} = ANY(${p.add(list.map((v) => { try { JSON.parse(v); return v; } catch { return JSON.stringify(v); } }), 'jsonb[]')}::jsonb[])` : `${expr} = ANY(${p.add(list, `${typed ? col.sqlType : 'text'}[]`)})`;
       break;
     }
     case 'is': {

@@ -12,9 +12,16 @@ export function tableRef(e: Entity): string {
 
 export class Params {
   readonly values: unknown[] = [];
-  add(v: unknown): string {
+  /** Bind a value; `sqlType` is the type it is compared with (used when values are inlined). */
+  add(v: unknown, sqlType?: string): string {
+    void sqlType;
     this.values.push(v);
     return `$${this.values.length}`;
+  }
+  /** Whether a filter value is a variable bound at run time ($user.id, $now-7d): never in requests. */
+  isVariable(v: string): boolean {
+    void v;
+    return false;
   }
 }
 
