@@ -9,6 +9,7 @@ import { Logs } from './ops/log.ts';
 import { BlockRegistry, type PluginModule } from './actions/registry.ts';
 import { ErrorReports } from './audit/error-reports.ts';
 import { seedIfFresh } from './definition/seed.ts';
+import { Access } from './access/access.ts';
 
 export interface EngineOptions {
   databaseUrl?: string;
@@ -31,6 +32,7 @@ export interface Engine {
   logs: Logs;
   blocks: BlockRegistry;
   errors: ErrorReports;
+  access: Access;
   appDir: string;
   startedAt: Date;
   close(): Promise<void>;
@@ -84,12 +86,16 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
     store.on('error', (e) => logs.module('model').error({ err: e }, 'model reload failed; keeping the previous model'));
     store.on('reload', (m) => logs.apply(m.config.get('log.levels')));
     await store.load();
+    const access = new Access(db, () => store.current, logs.module('access'));
+    await access.refresh();
+    // Rules follow the definition: reinstalled (when changed) after every model reload.
+    store.on('reload', () => { access.refresh().catch((e) => logs.module('access').error({ err: e }, 'access rules not installed; keeping the previous ones')); });
     if (opts.watch !== false) await store.watch();
     const blocks = new BlockRegistry();
     await loadPlugins(path.resolve(opts.pluginsDir ?? path.join(ROOT, 'plugins')), blocks);
     const errors = new ErrorReports(db, logs.module('errors'));
     return {
-      db, store, logs, blocks, errors, appDir, startedAt: new Date(),
+      db, store, logs, blocks, errors, access, appDir, startedAt: new Date(),
       async close() {
         await store.close();
         await db.close();

@@ -19,18 +19,22 @@ describe('OpenAPI', () => {
     expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
   });
 
-  it('documents every exposed entity, column comments and actions, and nothing hidden', async () => {
+  it('documents what a visitor may read, with column comments and actions, and nothing else', async () => {
     const doc = await (await s.http('/api/openapi.json')).json();
-    const exposed = [...s.engine.store.current.entities.values()].filter((e) => e.exposed);
+    const view = s.engine.access.view('anonymous').model;
+    const exposed = [...view.entities.values()].filter((e) => e.exposed);
+    expect(exposed.map((e) => e.name)).toContain('discovered_opportunities');
     for (const e of exposed) expect(doc.paths[`/${e.name}`], e.name).toBeDefined();
-    const hidden = [...s.engine.store.current.entities.values()].filter((e) => !e.exposed).map((e) => e.name);
+    expect(doc.paths['/positions']).toBeUndefined(); // a trader's own rows: not a visitor's
+    expect(doc.paths['/sessions']).toBeUndefined();
+    const hidden = [...view.entities.values()].filter((e) => !e.exposed).map((e) => e.name);
     expect(hidden.length).toBeGreaterThan(0);
     for (const h of hidden) expect(doc.paths[`/${h}`], h).toBeUndefined();
 
     const { rows } = await s.sql(`SELECT col_description('app.discovered_opportunities'::regclass, a.attnum) AS c
       FROM pg_attribute a WHERE a.attrelid = 'app.discovered_opportunities'::regclass AND a.attname = 'calculated_apr'`);
     expect(doc.components.schemas.discovered_opportunities.properties.calculated_apr.description).toContain(rows[0].c);
-    const enabled = [...s.engine.store.current.actions.values()].filter((a) => a.enabled);
+    const enabled = [...view.actions.values()].filter((a) => a.enabled && (!a.permission || s.engine.access.anonymous().permissions.has(a.permission)));
     for (const a of enabled) expect(doc.paths[`/rpc/${a.name}`], a.name).toBeDefined();
     expect(doc.info.title).toMatch(/^Carry/);
   });

@@ -51,7 +51,8 @@ async function exists(c: DbPool | DbClient, table: string): Promise<boolean> {
   return (await c.query('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0].ok;
 }
 
-export async function loadRules(c: DbPool | DbClient, config: Map<string, unknown>): Promise<AccessRules> {
+/** `tables`: the served tables and views (a new one must get row-level security too). */
+export async function loadRules(c: DbPool | DbClient, config: Map<string, unknown>, tables: string[] = []): Promise<AccessRules> {
   const roles = new Map<string, RoleInfo>();
   const rules: Rule[] = [];
   if (await exists(c, 'meta.roles')) {
@@ -82,7 +83,7 @@ export async function loadRules(c: DbPool | DbClient, config: Map<string, unknow
   const defaultRole = cfg('auth.default_role', 'trader');
   const anonymousRole = cfg('auth.anonymous_role', 'anonymous');
   const hash = crypto.createHash('sha256').update(JSON.stringify({
-    roles: [...roles.values()].map((r) => [r.name, r.parent]), rules,
+    roles: [...roles.values()].map((r) => [r.name, r.parent]), rules, tables,
   })).digest('hex');
   return { roles, rules, defaultRole, anonymousRole, hash };
 }
@@ -118,7 +119,8 @@ export function modelForRole(full: Model, rules: AccessRules, role: string): Rol
     if (!g || !e.exposed) { entities.set(name, { ...e, exposed: false }); continue; }
     const readable = g.columns.get('select');
     const columns = g.verbs.has('select') ? e.columns.filter((c) => readable === null || readable?.has(c.name)) : [];
-    entities.set(name, { ...e, columns, columnsByName: new Map(columns.map((c) => [c.name, c])), exposed: true });
+    const hiddenColumns = new Set(e.columns.filter((c) => !columns.includes(c)).map((c) => c.name));
+    entities.set(name, { ...e, columns, columnsByName: new Map(columns.map((c) => [c.name, c])), exposed: true, hiddenColumns });
   }
   return { role, grants, full, model: { ...full, entities } };
 }

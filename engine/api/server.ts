@@ -11,6 +11,13 @@ import { registerErrorPages } from './routes/error-pages.ts';
 import { registerOps } from '../ops/routes.ts';
 import { Metrics } from '../ops/metrics.ts';
 
+import type { AuthContext } from '../access/sessions.ts';
+import { registerAuth } from '../access/routes.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest { auth: AuthContext }
+}
+
 export interface ServerOptions { bodyLimit?: number }
 
 function toApiError(err: unknown): { api: ApiError; unexpected: boolean } {
@@ -50,8 +57,14 @@ export async function buildServer(engine: Engine, opts: ServerOptions = {}): Pro
     }
   });
 
+  app.decorateRequest('auth', null as unknown as AuthContext);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // Who is asking: every request looks its session up, so sign-out and revocation are immediate.
+    req.auth = engine.access.anonymous();
+    if (req.url.startsWith('/api') || req.url.startsWith('/auth') || req.url.startsWith('/_errors')) {
+      req.auth = await engine.access.authenticate(req);
+    }
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -64,7 +77,7 @@ export async function buildServer(engine: Engine, opts: ServerOptions = {}): Pro
   app.setErrorHandler(async (err, req, reply) => {
     const { api, unexpected } = toApiError(err);
     if (unexpected) req.log.error({ err }, 'unexpected error');
-    const report = await engine.errors.record(api, requestInfo(req), unexpected ? (err as Error)?.stack ?? String(err) : null, { id: null, role: 'anonymous' });
+    const report = await engine.errors.record(api, requestInfo(req), unexpected ? (err as Error)?.stack ?? String(err) : null, { id: req.auth?.userId ?? null, role: req.auth?.role ?? null });
     const status = api.code === 'C203' ? 300 : ERRORS[api.code].status;
     return reply.code(status).type('application/json; charset=utf-8').send({
       error: { code: api.code, message: api.message, details: api.details, hint: api.hint, id: report.error_id, url: `/_errors/${report.error_id}` },
@@ -75,6 +88,7 @@ export async function buildServer(engine: Engine, opts: ServerOptions = {}): Pro
   });
 
   registerOps(app, engine, metrics);
+  registerAuth(app, engine);
   registerDocs(app, engine);
   registerErrorPages(app, engine);
   registerRpc(app, engine);

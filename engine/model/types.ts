@@ -60,6 +60,8 @@ export interface Entity {
   naturalKey: string[] | null;
   /** filter selecting the rows that belong to the definition (the rest are runtime data) */
   definitionFilter: string | null;
+  /** in a role's view of the model: columns that exist but the role may not read */
+  hiddenColumns?: Set<string>;
 }
 
 /** A relationship usable in `select=` embedding, seen from one entity. */

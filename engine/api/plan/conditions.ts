@@ -30,6 +30,9 @@ function distance(a: string, b: string): number {
 
 export function column(e: Entity, name: string, where: string): Column {
   const c = e.columnsByName.get(name);
+  if (!c && e.hiddenColumns?.has(name)) {
+    throw apiError('C502', `Your role may not read column "${name}" of "${e.name}" (in ${where})`, { entity: e.name, column: name, location: where }, undefined, [{ table: 'meta.policies', key: e.name }]);
+  }
   if (!c) {
     const guess = suggest(name, e.columns.map((x) => x.name));
     throw apiError('C201', `Column "${name}" does not exist on "${e.name}" (in ${where})`,

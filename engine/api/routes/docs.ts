@@ -11,8 +11,9 @@ const require = createRequire(import.meta.url);
 
 export function registerDocs(app: FastifyInstance, engine: Engine): void {
   const cache = new WeakMap<Model, string>();
-  const doc = () => {
-    const m = engine.store.current;
+  // Each role's document shows only what that role may use.
+  const doc = (role: string) => {
+    const m = engine.access.view(role).model;
     let text = cache.get(m);
     if (!text) {
       const title = String(m.config.get('app.name') ?? 'API');
@@ -21,7 +22,7 @@ export function registerDocs(app: FastifyInstance, engine: Engine): void {
     }
     return text;
   };
-  const send = async (_req: unknown, reply: import('fastify').FastifyReply) => reply.type('application/openapi+json; charset=utf-8').send(doc());
+  const send = async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => reply.type('application/openapi+json; charset=utf-8').send(doc(req.auth.role));
   app.get('/api/openapi.json', send);
   app.get('/api', send);
 

@@ -7,6 +7,9 @@ import { apiError } from '../errors.ts';
 import { contentRange, parseAccept, parsePrefer, parseRange } from '../headers.ts';
 import { parseQuery } from '../parse/query.ts';
 import { entityOf, planRead } from '../plan/read.ts';
+import type { AuthContext } from '../../access/sessions.ts';
+import type { Verb } from '../../access/rules.ts';
+import type { Entity } from '../../model/types.ts';
 import { planDelete, planInsert, planUpdate } from '../plan/write.ts';
 import { fromDbError } from '../dberror.ts';
 
@@ -18,15 +21,28 @@ export function queryPairs(url: string): [string, string][] {
 
 interface Result { total: string | null; page: string; body: string | null }
 
-export async function run(engine: Engine, text: string, values: unknown[], entity?: string): Promise<Result> {
+/** Run one planned statement as the request's role, in a transaction. */
+export async function run(engine: Engine, auth: AuthContext, text: string, values: unknown[], entity?: string, check?: (r: Result) => void): Promise<Result> {
   try {
     // Named statements let PostgreSQL keep the plan of each query shape per connection.
     const name = engine.db.kind === 'postgres' ? 's' + crypto.createHash('sha1').update(text).digest('base64url').slice(0, 20) : undefined;
-    const res = await engine.db.pool.query({ text, values, name });
-    return res.rows[0] as Result;
+    return await engine.access.asRole(auth, async (c) => {
+      const r = (await c.query({ text, values, name })).rows[0] as Result;
+      check?.(r);
+      return r;
+    });
   } catch (e) {
     throw fromDbError(e, { entity }) ?? e;
   }
+}
+
+/** The entity as the request's role sees it, after checking the role may use it for `verb`. */
+export function entityFor(engine: Engine, auth: AuthContext, name: string, verb: Verb): { e: Entity; model: Engine['store']['current'] } {
+  const full = engine.store.current;
+  entityOf(full, name); // unknown entities are 404 for everyone
+  engine.access.require(auth, name, verb);
+  const view = engine.access.view(auth.role);
+  return { e: view.model.entities.get(name)!, model: view.model };
 }
 
 function pageLimit(engine: Engine, entityMax: number | null, requested: number | undefined): number {
@@ -48,8 +64,7 @@ function send(reply: FastifyReply, status: number, body: string | null, singular
 
 export function registerResources(app: FastifyInstance, engine: Engine): void {
   const read = async (req: FastifyRequest<{ Params: { entity: string } }>, reply: FastifyReply) => {
-    const model = engine.store.current;
-    const e = entityOf(model, req.params.entity);
+    const { e, model } = entityFor(engine, req.auth, req.params.entity, 'select');
     const q = parseQuery(queryPairs(req.url));
     const prefer = parsePrefer(req.headers.prefer);
     const singular = parseAccept(req.headers.accept) === 'object';
@@ -62,7 +77,7 @@ export function registerResources(app: FastifyInstance, engine: Engine): void {
     const limit = pageLimit(engine, e.maxRows, requested);
     const count = prefer.count === 'none' ? 'none' : 'exact';
     const plan = planRead(model, e, q, { count, limit, offset });
-    const r = await run(engine, plan.text, plan.values, e.name);
+    const r = await run(engine, req.auth, plan.text, plan.values, e.name);
     const page = Number(r.page);
     const total = r.total === null ? null : Number(r.total);
     if (total !== null && offset > 0 && offset >= total && page === 0) {
@@ -78,24 +93,23 @@ export function registerResources(app: FastifyInstance, engine: Engine): void {
   app.get('/api/:entity', read);
 
   const write = (kind: 'insert' | 'update' | 'delete') => async (req: FastifyRequest<{ Params: { entity: string } }>, reply: FastifyReply) => {
-    const model = engine.store.current;
-    const e = entityOf(model, req.params.entity);
+    engine.access.checkOrigin(req);
+    const verb: Verb = kind === 'insert' ? 'insert' : kind === 'update' ? 'update' : 'delete';
+    const { e, model } = entityFor(engine, req.auth, req.params.entity, verb);
     const q = parseQuery(queryPairs(req.url));
     const prefer = parsePrefer(req.headers.prefer);
+    if (prefer.resolution === 'merge-duplicates') engine.access.require(req.auth, e.name, 'update');
     const singular = parseAccept(req.headers.accept) === 'object';
+    const body = kind === 'delete' ? req.body : guardBody(engine, req.auth, e, verb, req.body);
     const returnRows = prefer.return === 'representation' || (prefer.return === 'headers-only' && kind === 'insert');
     const opts = { returnRows, resolution: prefer.resolution, missingDefault: prefer.missingDefault };
-    const plan = kind === 'insert' ? planInsert(model, e, q, req.body, opts)
-      : kind === 'update' ? planUpdate(model, e, q, req.body, opts)
+    const plan = kind === 'insert' ? planInsert(model, e, q, body, opts)
+      : kind === 'update' ? planUpdate(model, e, q, body, opts)
         : planDelete(model, e, q, opts);
-    const r = singular
-      ? await engine.db.tx(async (c) => {
-        // Singular writes must change exactly one row, or nothing is changed.
-        const res = (await c.query(plan.text, plan.values)).rows[0] as Result;
-        if (Number(res.page) !== 1) throw apiError('C308', `Expected to change exactly one row, the request matched ${res.page}; nothing was changed`, { rows: Number(res.page) });
-        return res;
-      }).catch((err) => { throw fromDbError(err, { entity: e.name }) ?? err; })
-      : await run(engine, plan.text, plan.values, e.name);
+    // Singular writes must change exactly one row, or nothing is changed.
+    const r = await run(engine, req.auth, plan.text, plan.values, e.name, singular ? (res) => {
+      if (Number(res.page) !== 1) throw apiError('C308', `Expected to change exactly one row, the request matched ${res.page}; nothing was changed`, { rows: Number(res.page) });
+    } : undefined);
     const page = Number(r.page);
     reply.header('Content-Range', `${page ? `0-${page - 1}` : '*'}/${kind === 'insert' ? '*' : page}`);
     if (prefer.resolution) reply.header('Preference-Applied', `resolution=${prefer.resolution}`);
@@ -113,4 +127,32 @@ export function registerResources(app: FastifyInstance, engine: Engine): void {
   app.post('/api/:entity', write('insert'));
   app.patch('/api/:entity', write('update'));
   app.delete('/api/:entity', write('delete'));
+}
+
+/**
+ * Columns the role may write, and owner columns filled from the session: a body naming a
+ * column the rules do not grant is refused, and an owner column must be absent or the caller.
+ */
+function guardBody(engine: Engine, auth: AuthContext, e: Entity, verb: Verb, body: unknown): unknown {
+  const g = engine.access.view(auth.role).grants.get(e.name);
+  const allowed = g?.columns.get(verb);
+  const rows = Array.isArray(body) ? body : [body];
+  const owners = [...(g?.ownerColumns ?? [])];
+  const out = rows.map((row, i) => {
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) return row;
+    const copy = { ...(row as Record<string, unknown>) };
+    for (const k of Object.keys(copy)) {
+      if (allowed && !allowed.has(k) && !owners.includes(k)) {
+        throw apiError('C502', `Your role may not write column "${k}" of "${e.name}"`, { entity: e.name, column: k, location: Array.isArray(body) ? `body[${i}].${k}` : `body.${k}` }, undefined, [{ table: 'meta.policies', key: e.name }]);
+      }
+    }
+    for (const col of owners) {
+      if (col in copy && String(copy[col]) !== String(auth.userId)) {
+        throw apiError('C503', `"${col}" of "${e.name}" is set from your session and cannot be given another value`, { entity: e.name, column: col }, undefined, [{ table: 'meta.policies', key: e.name }]);
+      }
+      if (verb === 'insert' && auth.userId) copy[col] = auth.userId;
+    }
+    return copy;
+  });
+  return Array.isArray(body) ? out : out[0];
 }

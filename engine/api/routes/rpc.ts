@@ -7,6 +7,7 @@ import type { Action, Model } from '../../model/types.ts';
 import { apiError } from '../errors.ts';
 import { fromDbError } from '../dberror.ts';
 import { ident } from '../plan/sql.ts';
+import type { AuthContext } from '../../access/sessions.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validators = new WeakMap<Model, Map<string, ValidateFunction>>();
@@ -33,7 +34,7 @@ export function actionOf(model: Model, name: string): Action {
   return a;
 }
 
-async function callFunction(engine: Engine, model: Model, a: Action, args: Record<string, unknown>): Promise<{ body: string | null }> {
+async function callFunction(engine: Engine, model: Model, a: Action, args: Record<string, unknown>, auth: AuthContext): Promise<{ body: string | null }> {
   const fn = model.functions.get(a.target) ?? model.functions.get(`${model.schemas[0]}.${a.target}`);
   const refs = [{ table: 'meta.actions', key: a.name }];
   if (!fn) throw apiError('C601', `Action "${a.name}" calls function "${a.target}", which does not exist in the served schemas`, { action: a.name, target: a.target }, undefined, refs);
@@ -53,7 +54,7 @@ async function callFunction(engine: Engine, model: Model, a: Action, args: Recor
       : a.returns === 'none' ? `SELECT NULL::text AS body FROM (SELECT ${call}) _r`
         : fn.returnsSet ? `SELECT coalesce(json_agg(_r), '[]')::text AS body FROM ${call} _r` : `SELECT to_json(${call})::text AS body`;
   try {
-    return (await engine.db.tx(async (c) => (await c.query(text, values)).rows[0])) ?? { body: null };
+    return (await engine.access.asRole(auth, async (c) => (await c.query(text, values)).rows[0])) ?? { body: null };
   } catch (e) {
     throw fromDbError(e, {}) ?? e;
   }
@@ -61,8 +62,14 @@ async function callFunction(engine: Engine, model: Model, a: Action, args: Recor
 
 export function registerRpc(app: FastifyInstance, engine: Engine): void {
   app.post('/api/rpc/:name', async (req: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
-    const model = engine.store.current;
+    engine.access.checkOrigin(req);
+    const model = engine.access.view(req.auth.role).model;
     const a = actionOf(model, req.params.name);
+    if (a.permission && !req.auth.permissions.has(a.permission)) {
+      const refs = [{ table: 'meta.actions', key: a.name }];
+      if (!req.auth.userId) throw apiError('C500', `Sign in to call ${a.name}`, { action: a.name, permission: a.permission }, undefined, refs);
+      throw apiError('C506', `Role "${req.auth.role}" lacks permission "${a.permission}" for action ${a.name}`, { action: a.name, permission: a.permission, role: req.auth.role }, undefined, refs);
+    }
     const args = (req.body ?? {}) as Record<string, unknown>;
     if (typeof args !== 'object' || Array.isArray(args)) throw apiError('C307', `Action "${a.name}" takes a JSON object of arguments`, { action: a.name });
     const validate = validatorFor(model, a);
@@ -71,14 +78,14 @@ export function registerRpc(app: FastifyInstance, engine: Engine): void {
       throw apiError('C307', `Arguments of action "${a.name}" are invalid: ${errs.map((e) => `${e.location} ${e.message}`).join('; ')}`, { action: a.name, errors: errs }, undefined, [{ table: 'meta.actions', key: a.name }]);
     }
     if (a.kind === 'sql_function') {
-      const r = await callFunction(engine, model, a, args);
+      const r = await callFunction(engine, model, a, args, req.auth);
       if (a.returns === 'none' || r.body === null) return reply.code(a.returns === 'none' ? 204 : 200).type('application/json').send(a.returns === 'none' ? undefined : 'null');
       return reply.type('application/json; charset=utf-8').send(r.body);
     }
     const block = engine.blocks.get(a.target);
     if (!block) throw apiError('C601', `Action "${a.name}" calls building block "${a.target}", which no plugin registers`, { action: a.name, target: a.target, known: engine.blocks.names() }, undefined, [{ table: 'meta.actions', key: a.name }]);
     const log = engine.logs.module('actions');
-    const out = await engine.db.tx(async (client) => block.fn(args, { client, model, log, user: { id: null, role: 'anonymous' } }))
+    const out = await engine.access.asRole(req.auth, async (client) => block.fn(args, { client, model, log, user: { id: req.auth.userId, role: req.auth.role } }))
       .catch((e) => { throw fromDbError(e, {}) ?? e; });
     if (a.returns === 'none') return reply.code(204).send();
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(out ?? null));
