@@ -13,6 +13,7 @@ import { Metrics } from '../ops/metrics.ts';
 
 import type { AuthContext } from '../access/sessions.ts';
 import { registerAuth } from '../access/routes.ts';
+import { appendAuditInOwnTransaction } from '../audit/chain.ts';
 
 declare module 'fastify' {
   interface FastifyRequest { auth: AuthContext }
@@ -79,6 +80,13 @@ export async function buildServer(engine: Engine, opts: ServerOptions = {}): Pro
     if (unexpected) req.log.error({ err }, 'unexpected error');
     const report = await engine.errors.record(api, requestInfo(req), unexpected ? (err as Error)?.stack ?? String(err) : null, { id: req.auth?.userId ?? null, role: req.auth?.role ?? null });
     const status = api.code === 'C203' ? 300 : ERRORS[api.code].status;
+    if (ERRORS[api.code].stage === 'access' && api.code !== 'C505') {
+      // Refused requests are audited too (failed sign-ins are logged by the sign-in route).
+      await appendAuditInOwnTransaction(engine.db.pool, {
+        userId: req.auth?.userId ?? null, roleName: req.auth?.role ?? null, action: 'refused', entity: String(api.details?.entity ?? api.details?.action ?? req.url.split('?')[0]),
+        details: { code: api.code, method: req.method, path: req.url.split('?')[0], error_id: report.error_id }, requestId: req.id, ip: req.ip, userAgent: String(req.headers['user-agent'] ?? ''),
+      }).catch((e) => req.log.warn({ err: (e as Error).message }, 'refusal not audited'));
+    }
     return reply.code(status).type('application/json; charset=utf-8').send({
       error: { code: api.code, message: api.message, details: api.details, hint: api.hint, id: report.error_id, url: `/_errors/${report.error_id}` },
     });

@@ -27,12 +27,20 @@ function writableColumn(e: Entity, name: string, where: string) {
   return col;
 }
 
-function wrap(model: Model, e: Entity, dml: string, q: ReadQuery, p: Params, returnRows: boolean): string {
-  if (!returnRows) return `WITH _w AS (${dml} RETURNING 1) SELECT NULL::bigint AS total, count(*) AS page, NULL::text AS body FROM _w`;
+/**
+ * The statement around a write: the changed rows through the request's projection (`body`), and
+ * for the audit log their keys and values — before (`_o`, same snapshot) and after (`_w`).
+ */
+function wrap(model: Model, e: Entity, dml: string, q: ReadQuery, p: Params, returnRows: boolean, before?: string): string {
+  const keyCols = e.primaryKey.length ? e.primaryKey : e.columns.slice(0, 1).map((c) => c.name);
+  const keys = `(SELECT coalesce(json_agg(json_build_array(${keyCols.map((k) => `_k.${ident(k)}`).join(', ')})), '[]'::json) FROM _w _k)`;
+  const audit = `json_build_object('keys', ${keys}, 'new', (SELECT json_agg(_n) FROM _w _n)${before ? ", 'old', (SELECT json_agg(_p) FROM _o _p)" : ''})::text AS audit`;
+  const head = `WITH ${before ? `_o AS (${before}), ` : ''}_w AS (${dml} RETURNING *)`;
+  if (!returnRows) return `${head} SELECT NULL::bigint AS total, (SELECT count(*) FROM _w) AS page, NULL::text AS body, ${audit}`;
   checkScopes(e, q, model);
   const ctx: PlanContext = { model, params: p, seq: 0, scopes: q.scopes };
   const proj = projection(e, '_0', q.select, ctx, '', []);
-  return `WITH _w AS (${dml} RETURNING *) SELECT NULL::bigint AS total, count(_r) AS page, coalesce(json_agg(_r), '[]')::text AS body FROM (SELECT ${proj} FROM _w _0) _r`;
+  return `${head} SELECT NULL::bigint AS total, count(_r) AS page, coalesce(json_agg(_r), '[]')::text AS body, ${audit} FROM (SELECT ${proj} FROM _w _0) _r`;
 }
 
 export function planInsert(model: Model, e: Entity, q: ReadQuery, body: unknown, opts: WriteOptions): { text: string; values: unknown[] } {
@@ -108,7 +116,8 @@ export function planUpdate(model: Model, e: Entity, q: ReadQuery, body: unknown,
   });
   const where = writeWhere(model, e, q, p);
   const dml = `UPDATE ${tableRef(e)} AS _t SET ${sets.join(', ')} WHERE ${where}`;
-  return { text: wrap(model, e, dml, q, p, opts.returnRows), values: p.values };
+  const before = `SELECT * FROM ${tableRef(e)} AS _t WHERE ${where}`;
+  return { text: wrap(model, e, dml, q, p, opts.returnRows, before), values: p.values };
 }
 
 export function planDelete(model: Model, e: Entity, q: ReadQuery, opts: WriteOptions): { text: string; values: unknown[] } {

@@ -10,6 +10,8 @@ import { entityOf, planRead } from '../plan/read.ts';
 import type { AuthContext } from '../../access/sessions.ts';
 import type { Verb } from '../../access/rules.ts';
 import type { Entity } from '../../model/types.ts';
+import type { DbClient } from '../../db/types.ts';
+import { appendAudit } from '../../audit/chain.ts';
 import { planDelete, planInsert, planUpdate } from '../plan/write.ts';
 import { fromDbError } from '../dberror.ts';
 
@@ -19,10 +21,11 @@ export function queryPairs(url: string): [string, string][] {
   return [...new URLSearchParams(url.slice(q + 1)).entries()];
 }
 
-interface Result { total: string | null; page: string; body: string | null }
+interface Result { total: string | null; page: string; body: string | null; audit?: string }
 
 /** Run one planned statement as the request's role, in a transaction. */
-export async function run(engine: Engine, auth: AuthContext, text: string, values: unknown[], entity?: string, check?: (r: Result) => void): Promise<Result> {
+export async function run(engine: Engine, auth: AuthContext, text: string, values: unknown[], entity?: string, check?: (r: Result) => void,
+  after?: (c: DbClient, r: Result) => Promise<void>): Promise<Result> {
   try {
     // Named statements let PostgreSQL keep the plan of each query shape per connection.
     const name = engine.db.kind === 'postgres' ? 's' + crypto.createHash('sha1').update(text).digest('base64url').slice(0, 20) : undefined;
@@ -30,7 +33,7 @@ export async function run(engine: Engine, auth: AuthContext, text: string, value
       const r = (await c.query({ text, values, name })).rows[0] as Result;
       check?.(r);
       return r;
-    });
+    }, after);
   } catch (e) {
     throw fromDbError(e, { entity }) ?? e;
   }
@@ -109,7 +112,17 @@ export function registerResources(app: FastifyInstance, engine: Engine): void {
     // Singular writes must change exactly one row, or nothing is changed.
     const r = await run(engine, req.auth, plan.text, plan.values, e.name, singular ? (res) => {
       if (Number(res.page) !== 1) throw apiError('C308', `Expected to change exactly one row, the request matched ${res.page}; nothing was changed`, { rows: Number(res.page) });
-    } : undefined);
+    } : undefined, async (c, res) => {
+      // The audit row is written in the same transaction as the change, by the engine.
+      if (!res.audit || Number(res.page) === 0) return;
+      const a = JSON.parse(res.audit) as { keys: unknown[][]; new: unknown[] | null; old?: unknown[] | null };
+      await appendAudit(c, {
+        userId: req.auth.userId, roleName: req.auth.role, action: verb, entity: e.name,
+        recordKey: a.keys.map((k) => k.join('/')).join(',').slice(0, 1000),
+        details: { rows: Number(res.page), ...(verb === 'delete' ? { old: a.new } : verb === 'update' ? { old: a.old, new: a.new } : { new: a.new }) },
+        requestId: req.id, ip: req.ip, userAgent: String(req.headers['user-agent'] ?? ''),
+      });
+    });
     const page = Number(r.page);
     reply.header('Content-Range', `${page ? `0-${page - 1}` : '*'}/${kind === 'insert' ? '*' : page}`);
     if (prefer.resolution) reply.header('Preference-Applied', `resolution=${prefer.resolution}`);

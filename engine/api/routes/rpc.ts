@@ -8,6 +8,8 @@ import { apiError } from '../errors.ts';
 import { fromDbError } from '../dberror.ts';
 import { ident } from '../plan/sql.ts';
 import type { AuthContext } from '../../access/sessions.ts';
+import type { DbClient } from '../../db/types.ts';
+import { appendAudit } from '../../audit/chain.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validators = new WeakMap<Model, Map<string, ValidateFunction>>();
@@ -25,6 +27,13 @@ function validatorFor(model: Model, a: Action): ValidateFunction {
     m.set(a.name, v);
   }
   return v;
+}
+
+/** Every action call is audited in its own transaction, after the call, as the engine. */
+function auditCall(a: Action, args: Record<string, unknown>, auth: AuthContext) {
+  return async (c: DbClient) => {
+    await appendAudit(c, { userId: auth.userId, roleName: auth.role, permission: a.permission, action: 'rpc', entity: `rpc/${a.name}`, details: { args } });
+  };
 }
 
 export function actionOf(model: Model, name: string): Action {
@@ -54,7 +63,7 @@ async function callFunction(engine: Engine, model: Model, a: Action, args: Recor
       : a.returns === 'none' ? `SELECT NULL::text AS body FROM (SELECT ${call}) _r`
         : fn.returnsSet ? `SELECT coalesce(json_agg(_r), '[]')::text AS body FROM ${call} _r` : `SELECT to_json(${call})::text AS body`;
   try {
-    return (await engine.access.asRole(auth, async (c) => (await c.query(text, values)).rows[0])) ?? { body: null };
+    return (await engine.access.asRole(auth, async (c) => (await c.query(text, values)).rows[0], auditCall(a, args, auth))) ?? { body: null };
   } catch (e) {
     throw fromDbError(e, {}) ?? e;
   }
@@ -85,7 +94,7 @@ export function registerRpc(app: FastifyInstance, engine: Engine): void {
     const block = engine.blocks.get(a.target);
     if (!block) throw apiError('C601', `Action "${a.name}" calls building block "${a.target}", which no plugin registers`, { action: a.name, target: a.target, known: engine.blocks.names() }, undefined, [{ table: 'meta.actions', key: a.name }]);
     const log = engine.logs.module('actions');
-    const out = await engine.access.asRole(req.auth, async (client) => block.fn(args, { client, model, log, user: { id: req.auth.userId, role: req.auth.role } }))
+    const out = await engine.access.asRole(req.auth, async (client) => block.fn(args, { client, model, log, user: { id: req.auth.userId, role: req.auth.role } }), auditCall(a, args, req.auth))
       .catch((e) => { throw fromDbError(e, {}) ?? e; });
     if (a.returns === 'none') return reply.code(204).send();
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(out ?? null));
