@@ -32,10 +32,13 @@ function writableColumn(e: Entity, name: string, where: string) {
  * for the audit log their keys and values — before (`_o`, same snapshot) and after (`_w`).
  */
 function wrap(model: Model, e: Entity, dml: string, q: ReadQuery, p: Params, returnRows: boolean, before?: string): string {
-  const keyCols = e.primaryKey.length ? e.primaryKey : e.columns.slice(0, 1).map((c) => c.name);
-  const keys = `(SELECT coalesce(json_agg(json_build_array(${keyCols.map((k) => `_k.${ident(k)}`).join(', ')})), '[]'::json) FROM _w _k)`;
+  // Only columns the caller may read come back (RETURNING needs SELECT on each of them).
+  const readable = e.columns.map((c) => c.name);
+  const keyCols = (e.primaryKey.length ? e.primaryKey : readable.slice(0, 1)).filter((k) => readable.includes(k));
+  const keys = keyCols.length ? `(SELECT coalesce(json_agg(json_build_array(${keyCols.map((k) => `_k.${ident(k)}`).join(', ')})), '[]'::json) FROM _w _k)` : `'[]'::json`;
   const audit = `json_build_object('keys', ${keys}, 'new', (SELECT json_agg(_n) FROM _w _n)${before ? ", 'old', (SELECT json_agg(_p) FROM _o _p)" : ''})::text AS audit`;
-  const head = `WITH ${before ? `_o AS (${before}), ` : ''}_w AS (${dml} RETURNING *)`;
+  const returning = readable.length ? readable.map((c) => `_t.${ident(c)}`).join(', ') : 'NULL AS _none';
+  const head = `WITH ${before ? `_o AS (${before.replace('SELECT *', `SELECT ${returning}`)}), ` : ''}_w AS (${dml} RETURNING ${returning})`;
   if (!returnRows) return `${head} SELECT NULL::bigint AS total, (SELECT count(*) FROM _w) AS page, NULL::text AS body, ${audit}`;
   checkScopes(e, q, model);
   const ctx: PlanContext = { model, params: p, seq: 0, scopes: q.scopes };
