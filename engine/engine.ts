@@ -10,6 +10,7 @@ import { BlockRegistry, type PluginModule } from './actions/registry.ts';
 import { ErrorReports } from './audit/error-reports.ts';
 import { seedIfFresh } from './definition/seed.ts';
 import { Access } from './access/access.ts';
+import { MasterKeys } from './secrets/api.ts';
 
 export interface EngineOptions {
   databaseUrl?: string;
@@ -33,6 +34,7 @@ export interface Engine {
   blocks: BlockRegistry;
   errors: ErrorReports;
   access: Access;
+  keys: MasterKeys;
   appDir: string;
   startedAt: Date;
   close(): Promise<void>;
@@ -54,10 +56,14 @@ export async function loadPlugins(dir: string, registry: BlockRegistry): Promise
   }
 }
 
+export function dataDirOf(opts: EngineOptions): string {
+  return opts.dataDir ?? process.env.CARRY_DATA_DIR ?? path.join(process.cwd(), 'data');
+}
+
 export async function openDatabase(opts: EngineOptions): Promise<Db> {
   return connect({
     databaseUrl: opts.databaseUrl ?? process.env.DATABASE_URL,
-    dataDir: opts.dataDir ?? process.env.CARRY_DATA_DIR ?? path.join(process.cwd(), 'data'),
+    dataDir: dataDirOf(opts),
     loadDataDir: opts.loadDataDir,
     poolSize: opts.poolSize,
   });
@@ -96,6 +102,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
     const errors = new ErrorReports(db, logs.module('errors'));
     return {
       db, store, logs, blocks, errors, access, appDir, startedAt: new Date(),
+      keys: new MasterKeys(db, db.kind === 'pglite' && !db.describe().includes('in memory') ? dataDirOf(opts) : null),
       async close() {
         await store.close();
         await db.close();

@@ -22,7 +22,7 @@ export class Access {
   /** Load the rules and install them if they changed. Called at start and on every model reload. */
   async refresh(): Promise<void> {
     const model = this.current();
-    const tables = [...model.entities.values()].map((e) => `${e.schema}.${e.table}`).sort();
+    const tables = [...model.entities.values()].map((e) => `${e.schema}.${e.table}${e.columns.filter((c) => c.secret).map((c) => `!${c.name}`).join('')}`).sort();
     const rules = await loadRules(this.db.pool, model.config, tables);
     const res = await this.db.tx((c) => installAccess(c, model, rules));
     if (res.installed) this.log.info({ roles: rules.roles.size, rules: rules.rules.length }, 'access rules installed');

@@ -85,10 +85,15 @@ export async function installAccess(c: DbClient, model: Model, rules: AccessRule
     const role = ident(pgRole(rule.role));
     for (const col of rule.columns ?? []) if (!e.columnsByName.has(col)) throw new RuleError(rule.name, `column "${col}" is not a column of ${e.name}`);
     const cols = rule.columns ? ` (${rule.columns.map(ident).join(', ')})` : '';
+    // Secret columns are never readable: "all columns" means all but those for SELECT.
+    const secret = e.columns.some((x) => x.secret);
+    const readCols = rule.columns ? rule.columns.filter((x) => !e.columnsByName.get(x)?.secret) : secret ? e.columns.filter((x) => !x.secret).map((x) => x.name) : null;
     const verbs = rule.verb === 'all' ? ['select', 'insert', 'update', 'delete'] : [rule.verb];
     for (const v of verbs) {
       // DELETE has no column list; a column-limited rule still needs to read its key to find rows.
-      await c.query(`GRANT ${PG_VERB[v as 'select']}${v === 'delete' ? '' : cols} ON ${tableRef(e)} TO ${role}`);
+      const list = v === 'delete' ? '' : v === 'select' ? (readCols ? ` (${readCols.map(ident).join(', ')})` : '') : cols;
+      if (v === 'select' && readCols && !readCols.length) continue;
+      await c.query(`GRANT ${PG_VERB[v as 'select']}${list} ON ${tableRef(e)} TO ${role}`);
     }
     if (e.kind !== 'table') continue;
     const using = ruleSql(model, e, rule.rowFilter, rule.name);

@@ -118,7 +118,7 @@ export function modelForRole(full: Model, rules: AccessRules, role: string): Rol
     const g = grants.get(name);
     if (!g || !e.exposed) { entities.set(name, { ...e, exposed: false }); continue; }
     const readable = g.columns.get('select');
-    const columns = g.verbs.has('select') ? e.columns.filter((c) => readable === null || readable?.has(c.name)) : [];
+    const columns = g.verbs.has('select') ? e.columns.filter((c) => !c.secret && (readable === null || readable?.has(c.name))) : [];
     const hiddenColumns = new Set(e.columns.filter((c) => !columns.includes(c)).map((c) => c.name));
     entities.set(name, { ...e, columns, columnsByName: new Map(columns.map((c) => [c.name, c])), exposed: true, hiddenColumns });
   }

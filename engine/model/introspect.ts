@@ -113,7 +113,7 @@ export async function loadModel(client: DbPool | DbClient, schemas: string[], ve
         position: c.position, comment: c.comment,
         label: f?.label ?? titleCase(c.name), description: f?.description ?? c.comment,
         format: f?.format ?? null, widget: f?.widget ?? null, hidden: f?.hidden ?? false,
-        readonly: (f?.readonly ?? false) || c.generated, validation: f?.validation ?? null,
+        readonly: (f?.readonly ?? false) || c.generated, validation: f?.validation ?? null, secret: f?.secret === true,
       };
     });
     const pk = r.constraints.find((k) => k.type === 'p');

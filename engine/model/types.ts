@@ -27,6 +27,8 @@ export interface Column {
   hidden: boolean;
   readonly: boolean;
   validation: Record<string, unknown> | null;
+  /** never readable by any role; sealed when written (meta.fields.secret) */
+  secret: boolean;
 }
 
 export interface ForeignKey {

@@ -10,6 +10,8 @@ import { bodyValue } from './values.ts';
 
 export interface WriteOptions {
   returnRows: boolean;
+  /** the whole table, when `e` is a role's view of it: written columns may be unreadable (secrets) */
+  table?: Entity;
   resolution?: 'merge-duplicates' | 'ignore-duplicates';
   missingDefault: boolean;
 }
@@ -56,11 +58,12 @@ export function planInsert(model: Model, e: Entity, q: ReadQuery, body: unknown,
   // Columns: ?columns= when given, else the union of keys in body order.
   const names: string[] = q.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r as object)))];
   if (!names.length) throw apiError('C303', 'The body names no columns', { entity: e.name });
-  const cols = names.map((n) => writableColumn(e, n, `body key "${n}"`));
+  const t = opts.table ?? e;
+  const cols = names.map((n) => writableColumn(t, n, `body key "${n}"`));
   const p = new Params();
   const tuples = rows.map((r, i) => {
     const obj = r as Record<string, unknown>;
-    if (!q.columns) for (const k of Object.keys(obj)) if (!e.columnsByName.has(k)) column(e, k, `body[${i}]`);
+    if (!q.columns) for (const k of Object.keys(obj)) if (!t.columnsByName.has(k)) column(t, k, `body[${i}]`);
     return '(' + cols.map((c) => {
       if (!(c.name in obj)) return opts.missingDefault || c.hasDefault ? 'DEFAULT' : 'NULL';
       return p.add(bodyValue(c, obj[c.name], `body[${i}].${c.name}`));
@@ -114,7 +117,7 @@ export function planUpdate(model: Model, e: Entity, q: ReadQuery, body: unknown,
   if (!keys.length) throw apiError('C303', 'The PATCH body names no columns', { entity: e.name });
   const p = new Params();
   const sets = keys.map((k) => {
-    const c = writableColumn(e, k, `body key "${k}"`);
+    const c = writableColumn(opts.table ?? e, k, `body key "${k}"`);
     return `${ident(c.name)} = ${p.add(bodyValue(c, obj[k], `body.${k}`))}`;
   });
   const where = writeWhere(model, e, q, p);
