@@ -1,6 +1,6 @@
-// carry start | migrate | import [dir] | export [dir] | doctor [--db] [--json]
+// carry start | migrate | import [dir] | export [dir] | doctor [--db] [--json] | audit verify | rotate-master-key
 import path from 'node:path';
-import { appPaths, migrateAll, openDatabase, ROOT, startEngine } from '../engine.ts';
+import { appPaths, dataDirOf, migrateAll, openDatabase, ROOT, startEngine } from '../engine.ts';
 import { buildServer } from '../api/server.ts';
 import { DEFINITION_SCHEMAS } from '../definition/seed.ts';
 import { exportDefinition, importDefinition, readDefinitionDir, writeDefinitionDir } from '../definition/files.ts';
@@ -73,8 +73,25 @@ async function main() {
         else printFindings(findings);
         if (findings.some((f) => f.severity === 'error')) process.exitCode = 1;
       });
+    case 'audit':
+      if (positional[0] !== 'verify') { console.log('usage: carry audit verify'); process.exitCode = 2; return; }
+      return withDb(async (db) => {
+        const { verifyAuditChain } = await import('../audit/chain.ts');
+        const r = await verifyAuditChain(db.pool);
+        if (r.ok) console.log(`audit log intact: ${r.rows} rows${r.head ? `, head ${r.head.log_id} ${r.head.row_hash}` : ''}`);
+        else { console.log(`audit log BROKEN at log_id ${r.firstBad!.log_id}: ${r.firstBad!.reason} (${r.rows} rows checked)`); process.exitCode = 1; }
+      });
+    case 'rotate-master-key':
+      return withDb(async (db) => {
+        const { rotateCli } = await import('../secrets/rotate-cli.ts');
+        const { MasterKeys } = await import('../secrets/api.ts');
+        const { loadModel } = await import('../model/introspect.ts');
+        const model = await loadModel(db.pool, DEFINITION_SCHEMAS, 0);
+        const keys = new MasterKeys(db, db.kind === 'pglite' ? dataDirOf({}) : null);
+        await rotateCli(db, model, keys, (l) => console.log(l));
+      });
     default:
-      console.log('usage: carry start | migrate | import [dir] | export [dir] | doctor [--db] [--json]');
+      console.log('usage: carry start | migrate | import [dir] | export [dir] | doctor [--db] [--json] | audit verify | rotate-master-key');
       if (cmd !== 'help') process.exitCode = 2;
   }
 }
