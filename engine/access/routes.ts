@@ -12,6 +12,7 @@ import { parseSiweMessage, SiweParseError } from './siwe/parse.ts';
 import { verifySiwe, SiweVerifyError } from './siwe/verify.ts';
 import { clearCookie, cookieName, createSession, revokeSession, sessionConfig, sessionCookie } from './sessions.ts';
 import { registerExplain } from './explain.ts';
+import { rpcClientFor } from './rpc-clients.ts';
 
 function siweConfig(engine: Engine) {
   const c = engine.store.current.config;
@@ -74,6 +75,7 @@ export function registerAuth(app: FastifyInstance, engine: Engine): void {
       verified = await verifySiwe({
         message: body.message, signature: body.signature as `0x${string}`,
         expected: { domain: cfg.domain, uri: cfg.uri, chainIds: cfg.chainIds, nonce: parsed.nonce, now: new Date(), clockSkewSeconds: cfg.skew, maxAgeSeconds: Math.max(cfg.nonceTtl, 60) },
+        publicClientFor: (chainId) => rpcClientFor(engine.db.pool, chainId),
       });
     } catch (e) {
       if (e instanceof SiweVerifyError) throw await fail(e.reason, `Sign-in refused (${e.reason}): ${e.message}`);
