@@ -37,6 +37,17 @@ describe('OpenAPI', () => {
     const enabled = [...view.actions.values()].filter((a) => a.enabled && (!a.permission || s.engine.access.anonymous().permissions.has(a.permission)));
     for (const a of enabled) expect(doc.paths[`/rpc/${a.name}`], a.name).toBeDefined();
     expect(doc.info.title).toMatch(/^Carry/);
+    // a visitor may read opportunities but not change them: no write operations are documented
+    expect(Object.keys(doc.paths['/discovered_opportunities'])).toEqual(['get']);
+  });
+
+  it('shows a signed-in role the operations its rules grant', async () => {
+    const { sessionWithRole } = await import('./helpers/auth.ts');
+    const { cookie } = await sessionWithRole(s, 'trader');
+    const doc = await (await s.http('/api/openapi.json', { headers: { cookie } })).json();
+    expect(Object.keys(doc.paths['/user_portfolios']).sort()).toEqual(['delete', 'get', 'patch', 'post']);
+    expect(Object.keys(doc.paths['/positions'])).toEqual(['get']);
+    expect((await validate(structuredClone(doc))).valid).toBe(true);
   });
 
   it('serves the interactive docs page and its assets', async () => {

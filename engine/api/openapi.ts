@@ -34,7 +34,16 @@ function entitySchema(e: Entity): Schema {
 
 const ref = (name: string) => ({ $ref: `#/components/parameters/${name}` });
 
-export function buildOpenApi(model: Model, opts: { title: string; version: string }): Record<string, unknown> {
+export interface OpenApiOptions {
+  title: string;
+  version: string;
+  /** verbs the reader may use on an entity (all when omitted) */
+  verbs?: (entity: string) => Set<'select' | 'insert' | 'update' | 'delete'>;
+  /** whether the reader may call an action (all enabled when omitted) */
+  canCall?: (permission: string | null) => boolean;
+}
+
+export function buildOpenApi(model: Model, opts: OpenApiOptions): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
   const schemas: Record<string, Schema> = {};
   const entities = [...model.entities.values()].filter((e) => e.exposed).sort((a, b) => a.name.localeCompare(b.name));
@@ -57,15 +66,18 @@ export function buildOpenApi(model: Model, opts: { title: string; version: strin
         responses: { 200: list, 206: list, default: errorResponse },
       },
     };
+    const verbs = opts.verbs?.(e.name);
+    if (verbs && !verbs.has('select')) delete ops.get;
     if (e.kind === 'table' || e.kind === 'view') {
       const body = { required: true, content: { 'application/json': { schema: { oneOf: [rowRef, { type: 'array', items: rowRef }] } } } };
       ops.post = { operationId: `create_${key}`, tags: [tag], summary: `Create ${e.label}`, parameters: [ref('select'), ref('preferWrite'), ref('onConflict'), ref('columns')], requestBody: body, responses: { 201: list, default: errorResponse } };
       ops.patch = { operationId: `update_${key}`, tags: [tag], summary: `Update ${e.label} matching the filters`, parameters: [ref('select'), ref('preferWrite'), ...filters], requestBody: { required: true, content: { 'application/json': { schema: rowRef } } }, responses: { 200: list, 204: { description: 'Updated' }, default: errorResponse } };
       ops.delete = { operationId: `delete_${key}`, tags: [tag], summary: `Delete ${e.label} matching the filters`, parameters: [ref('select'), ref('preferWrite'), ...filters], responses: { 200: list, 204: { description: 'Deleted' }, default: errorResponse } };
     }
-    paths[`/${e.name}`] = ops;
+    if (verbs) for (const [m, v] of [['post', 'insert'], ['patch', 'update'], ['delete', 'delete']] as const) if (!verbs.has(v)) delete ops[m];
+    if (Object.keys(ops).length) paths[`/${e.name}`] = ops;
   }
-  for (const a of [...model.actions.values()].filter((x) => x.enabled)) {
+  for (const a of [...model.actions.values()].filter((x) => x.enabled && (!opts.canCall || opts.canCall(x.permission)))) {
     paths[`/rpc/${a.name}`] = {
       post: {
         operationId: `rpc_${a.name}`, tags: ['actions'], summary: a.label, description: a.description ?? undefined,

@@ -12,17 +12,22 @@ const require = createRequire(import.meta.url);
 export function registerDocs(app: FastifyInstance, engine: Engine): void {
   const cache = new WeakMap<Model, string>();
   // Each role's document shows only what that role may use.
-  const doc = (role: string) => {
-    const m = engine.access.view(role).model;
+  const doc = (role: string, permissions: Set<string>) => {
+    const view = engine.access.view(role);
+    const m = view.model;
     let text = cache.get(m);
     if (!text) {
       const title = String(m.config.get('app.name') ?? 'API');
-      text = JSON.stringify(buildOpenApi(m, { title: `${title} API`, version: `model-${m.version}` }));
+      text = JSON.stringify(buildOpenApi(m, {
+        title: `${title} API`, version: `model-${m.version}`,
+        verbs: (entity) => view.grants.get(entity)?.verbs ?? new Set(),
+        canCall: (permission) => !permission || permissions.has(permission),
+      }));
       cache.set(m, text);
     }
     return text;
   };
-  const send = async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => reply.type('application/openapi+json; charset=utf-8').send(doc(req.auth.role));
+  const send = async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => reply.type('application/openapi+json; charset=utf-8').send(doc(req.auth.role, req.auth.permissions));
   app.get('/api/openapi.json', send);
   app.get('/api', send);
 
