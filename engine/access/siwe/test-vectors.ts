@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 const HERE = import.meta.dirname ?? path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (this file is engine/access/siwe/test-vectors.ts). */
 export const ROOT = path.resolve(HERE, '..', '..', '..');
-export const VECTORS = path.join(ROOT, '..', 'shared', 'vectors');
+/** ../shared beside the checkout; CARRY_SHARED_DIR when the checkout lives elsewhere (a CI clone). */
+function sharedDir(): string {
+  const candidates = [process.env.CARRY_SHARED_DIR, path.join(ROOT, '..', 'shared'), '/work/shared'].filter((x): x is string => !!x);
+  return candidates.find((d) => fs.existsSync(path.join(d, 'vectors'))) ?? candidates[0];
+}
+export const VECTORS = path.join(sharedDir(), 'vectors');
 
 export function readVectors<T>(...parts: string[]): T {
   return JSON.parse(fs.readFileSync(path.join(VECTORS, ...parts), 'utf8')) as T;
