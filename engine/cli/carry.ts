@@ -55,7 +55,13 @@ async function main() {
       const dir = path.resolve(positional[0] ?? appPaths(appDir).definition);
       return withDb(async (db) => {
         const files = readDefinitionDir(dir);
-        const r = await db.tx((c) => importDefinition(c, files, DEFINITION_SCHEMAS));
+        const { appendAudit } = await import('../audit/chain.ts');
+        const r = await db.tx(async (c) => {
+          const res = await importDefinition(c, files, DEFINITION_SCHEMAS);
+          // Definition changes are audited like any other change, in the same transaction.
+          await appendAudit(c, { action: 'import', entity: 'definition', details: { dir, tables: res.tables, upserted: res.upserted, deleted: res.deleted, snapshot: res.snapshot }, userAgent: 'carry import' });
+          return res;
+        });
         console.log(`imported ${r.tables} tables from ${dir}: ${r.upserted} rows written, ${r.deleted} removed`);
       });
     }
