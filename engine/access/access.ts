@@ -11,6 +11,7 @@ import { apiError } from '../api/errors.ts';
 import { installAccess, pgRole } from './install.ts';
 import { loadRules, modelForRole, type AccessRules, type RoleView, type Verb } from './rules.ts';
 import { cookieName, findSession, readCookie, sessionConfig, type AuthContext } from './sessions.ts';
+import { authenticateBearer, bearerAuthContext } from './api-tokens.ts';
 
 export class Access {
   rules!: AccessRules;
@@ -60,6 +61,8 @@ export class Access {
   }
 
   async authenticate(req: FastifyRequest): Promise<AuthContext> {
+    const bearer = await authenticateBearer(this.db.pool, req.headers.authorization, this.current().config);
+    if (bearer) return bearerAuthContext(this.rules, bearer);
     const cfg = sessionConfig(this.current().config);
     const token = readCookie(req.headers.cookie, cookieName(cfg, this.secure()));
     return token ? this.authenticateToken(token) : this.anonymous();

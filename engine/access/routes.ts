@@ -13,6 +13,7 @@ import { verifySiwe, SiweVerifyError } from './siwe/verify.ts';
 import { clearCookie, cookieName, createSession, revokeSession, sessionConfig, sessionCookie } from './sessions.ts';
 import { registerExplain } from './explain.ts';
 import { rpcClientFor } from './rpc-clients.ts';
+import { registerApiTokenRoutes, registerPasswordAuth } from './password-routes.ts';
 
 function siweConfig(engine: Engine) {
   const c = engine.store.current.config;
@@ -125,4 +126,6 @@ export function registerAuth(app: FastifyInstance, engine: Engine): void {
   });
 
   registerExplain(app, engine);
+  registerPasswordAuth(app, engine);
+  registerApiTokenRoutes(app, engine);
 }
