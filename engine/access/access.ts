@@ -9,6 +9,7 @@ import type { Model } from '../model/types.ts';
 import type { Logger } from 'pino';
 import { apiError } from '../api/errors.ts';
 import { installAccess, pgRole } from './install.ts';
+import { literal } from './inline.ts';
 import { loadRules, modelForRole, type AccessRules, type RoleView, type Verb } from './rules.ts';
 import { cookieName, findSession, readCookie, sessionConfig, type AuthContext } from './sessions.ts';
 import { authenticateBearer, bearerAuthContext } from './api-tokens.ts';
@@ -102,14 +103,28 @@ export class Access {
 
   /** Run fn as the request's role, then (as the engine again) `after` in the same transaction. */
   async asRole<T>(auth: AuthContext, fn: (c: DbClient) => Promise<T>, after?: (c: DbClient, out: T) => Promise<void>): Promise<T> {
-    return this.db.tx(async (c) => {
-      await c.query(`SELECT set_config('role', $1, true), set_config('request.user.id', $2, true),
-        set_config('request.user.wallet_address', $3, true), set_config('request.role', $4, true)`,
-      [pgRole(auth.role), auth.userId ?? '', auth.wallet ?? '', auth.role]);
+    // One round trip opens the transaction and sets the request's role and settings (values are
+    // quoted literals: the simple protocol that allows two statements takes no parameters).
+    for (const v of [auth.role, auth.userId ?? '', auth.wallet ?? '']) {
+      // role names, numeric ids and hex addresses: nothing a literal could be escaped out of
+      if (!/^[A-Za-z0-9_]*$/.test(v)) throw new Error(`refusing to run as an unsafe role or user value ${JSON.stringify(v)}`);
+    }
+    const c = await this.db.pool.connect();
+    try {
+      await c.query(`BEGIN; SELECT set_config('role', ${literal(pgRole(auth.role))}, true), set_config('request.user.id', ${literal(auth.userId ?? '')}, true),
+        set_config('request.user.wallet_address', ${literal(auth.wallet ?? '')}, true), set_config('request.role', ${literal(auth.role)}, true)`);
       const out = await fn(c);
-      await c.query('RESET ROLE');
-      if (after) await after(c, out);
+      if (after) {
+        await c.query('RESET ROLE');
+        await after(c, out);
+      }
+      await c.query('COMMIT');
       return out;
-    });
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
   }
 }
