@@ -102,6 +102,22 @@ export class Access {
   }
 
   /** Run fn as the request's role, then (as the engine again) `after` in the same transaction. */
+  /**
+   * A read as the request's role in one round trip (PostgreSQL): transaction, settings, the
+   * statement with its values as quoted literals, commit — one simple-protocol message.
+   * standard_conforming_strings is pinned on for every connection, so quoting is exact.
+   */
+  async readAsRole(auth: AuthContext, text: string): Promise<Record<string, unknown>> {
+    for (const v of [auth.role, auth.userId ?? '', auth.wallet ?? '']) {
+      if (!/^[A-Za-z0-9_]*$/.test(v)) throw new Error(`refusing to run as an unsafe role or user value ${JSON.stringify(v)}`);
+    }
+    const res = await this.db.pool.query(`BEGIN; SELECT set_config('role', ${literal(pgRole(auth.role))}, true), set_config('request.user.id', ${literal(auth.userId ?? '')}, true),
+      set_config('request.user.wallet_address', ${literal(auth.wallet ?? '')}, true), set_config('request.role', ${literal(auth.role)}, true); ${text}; COMMIT`)
+      .catch(async (e) => { await this.db.pool.query('ROLLBACK').catch(() => {}); throw e; });
+    const all = res as unknown as { rows: Record<string, unknown>[] }[];
+    return all[2].rows[0];
+  }
+
   async asRole<T>(auth: AuthContext, fn: (c: DbClient) => Promise<T>, after?: (c: DbClient, out: T) => Promise<void>): Promise<T> {
     // One round trip opens the transaction and sets the request's role and settings (values are
     // quoted literals: the simple protocol that allows two statements takes no parameters).

@@ -18,8 +18,9 @@ export function literal(v: unknown): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
+/** An array as PostgreSQL's array text ({"a","b"}), then quoted as one string literal. */
 function arrayLiteral(list: unknown[]): string {
-  return `'{${list.map((x) => `"${String(x).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}'`;
+  return literal(`{${list.map((x) => `"${String(x).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`);
 }
 
 export class InlineParams extends Params {
@@ -45,5 +46,12 @@ export class InlineParams extends Params {
       return `(nullif(current_setting(${literal(userSetting(m[1].slice(5)))}, true), ''))${cast}`;
     }
     return literal(v);
+  }
+}
+
+/** Request values as quoted literals (never variables), for statements sent in one round trip. */
+export class LiteralParams extends InlineParams {
+  isVariable(): boolean {
+    return false;
   }
 }

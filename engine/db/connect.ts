@@ -37,7 +37,8 @@ export async function connect(opts: ConnectOptions = {}): Promise<Db> {
 }
 
 async function connectPostgres(url: string, size: number): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max: size, options: '-c timezone=UTC' });
+  // standard_conforming_strings pinned on: statements that carry quoted literals rely on it.
+  const pool = new pg.Pool({ connectionString: url, max: size, options: '-c timezone=UTC -c standard_conforming_strings=on' });
   pool.on('error', () => { /* idle client errors surface on next use */ });
   await pool.query('SELECT 1');
   const listeners: pg.Client[] = [];

@@ -245,3 +245,22 @@ describe('bad filters', () => {
     expect((await ids('')).length).toBe(20);
   });
 });
+
+describe('hostile values', () => {
+  it('match literally — quotes, backslashes, semicolons, comment markers and dollar signs — and change nothing', async () => {
+    const hostile = [`x' OR '1'='1`, `a\\'; DROP TABLE app.books; --`, `$1`, `$user.id`, `back\\slash`, `'; COMMIT; DELETE FROM app.books; --`];
+    const before = (await s.sql('SELECT count(*)::int AS n FROM app.books')).rows[0].n;
+    for (const v of hostile) {
+      for (const q of [`title=eq.${encodeURIComponent(v)}`, `title=in.(${encodeURIComponent(`"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)})`, `title=like.${encodeURIComponent(v)}`]) {
+        const res = await s.http(`/api/books?select=book_id&${q}`);
+        expect(res.status, `${q}: ${await res.clone().text()}`).toBe(200);
+        expect(await res.json(), q).toEqual([]);
+      }
+    }
+    expect((await s.sql('SELECT count(*)::int AS n FROM app.books')).rows[0].n).toBe(before);
+    // and a real title with a quote in it is found exactly
+    await s.sql(`INSERT INTO app.books (author_id, title) VALUES (1, $1)`, [`It's a \\ "test"`]);
+    const found = await (await s.http(`/api/books?select=title&title=eq.${encodeURIComponent(`It's a \\ "test"`)}`)).json();
+    expect(found).toEqual([{ title: `It's a \\ "test"` }]);
+  });
+});

@@ -156,9 +156,8 @@ export interface ReadPlan { text: string; values: unknown[] }
 
 export interface ReadOptions { count: 'none' | 'exact'; limit?: number; offset?: number }
 
-export function planRead(model: Model, e: Entity, q: ReadQuery, opts: ReadOptions): ReadPlan {
+export function planRead(model: Model, e: Entity, q: ReadQuery, opts: ReadOptions, params: Params = new Params()): ReadPlan {
   checkScopes(e, q, model);
-  const params = new Params();
   const ctx: PlanContext = { model, params, seq: 0, scopes: q.scopes };
   const root = q.scopes.get('') ?? { conditions: [] };
   const inner: string[] = [];

@@ -13,6 +13,7 @@ import type { Entity } from '../../model/types.ts';
 import type { DbClient } from '../../db/types.ts';
 import { appendAudit } from '../../audit/chain.ts';
 import { sealSecrets } from '../../secrets/api.ts';
+import { LiteralParams } from '../../access/inline.ts';
 import { planDelete, planInsert, planUpdate } from '../plan/write.ts';
 import { fromDbError } from '../dberror.ts';
 
@@ -80,8 +81,12 @@ export function registerResources(app: FastifyInstance, engine: Engine): void {
     if (root.offset === undefined && range) offset = range.offset;
     const limit = pageLimit(engine, e.maxRows, requested);
     const count = prefer.count === 'none' ? 'none' : 'exact';
-    const plan = planRead(model, e, q, { count, limit, offset });
-    const r = await run(engine, req.auth, plan.text, plan.values, e.name);
+    // On PostgreSQL a read is one round trip; PGlite is in-process and keeps bound parameters.
+    const oneTrip = engine.db.kind === 'postgres';
+    const plan = planRead(model, e, q, { count, limit, offset }, oneTrip ? new LiteralParams() : undefined);
+    const r = oneTrip
+      ? await engine.access.readAsRole(req.auth, plan.text).catch((err) => { throw fromDbError(err, { entity: e.name }) ?? err; }) as unknown as Result
+      : await run(engine, req.auth, plan.text, plan.values, e.name);
     const page = Number(r.page);
     const total = r.total === null ? null : Number(r.total);
     if (total !== null && offset > 0 && offset >= total && page === 0) {
