@@ -6,8 +6,8 @@ import { apiError } from '../api/errors.ts';
 import type { ReadQuery } from '../api/parse/ast.ts';
 import type { Db } from '../db/connect.ts';
 import type { Entity } from '../model/types.ts';
-import { aadFor } from './columns.ts';
-import { seal } from './envelope.ts';
+import { aadFor, type SecretColumn } from './columns.ts';
+import { open, seal } from './envelope.ts';
 import { loadMasterKey, type MasterKey } from './master-key.ts';
 
 export class MasterKeys {
@@ -67,4 +67,44 @@ export async function sealSecrets(db: Db, keys: MasterKeys, full: Entity, verb: 
     out.push(copy);
   }
   return Array.isArray(body) ? out : out[0];
+}
+
+/**
+ * Configuration rows flagged is_encrypted (meta.system_configuration, the engine's own table)
+ * hold their value sealed, as a JSON string, bound to the row's key. The value given is the
+ * JSON value itself; the engine opens it with `openConfig`.
+ */
+export const CONFIG_TARGET: SecretColumn = { schema: 'meta', table: 'system_configuration', column: 'config_value', key: ['config_key'], json: true };
+
+export async function sealConfigRows(db: Db, keys: MasterKeys, full: Entity, verb: 'insert' | 'update', body: unknown, q: ReadQuery): Promise<unknown> {
+  if (full.schema !== CONFIG_TARGET.schema || full.table !== CONFIG_TARGET.table || !body || typeof body !== 'object') return body;
+  const rows = (Array.isArray(body) ? body : [body]) as Record<string, unknown>[];
+  let updateKey: string | null = null;
+  let encryptedNow = false;
+  if (verb === 'update' && 'config_value' in rows[0]) {
+    const conds = q.scopes.get('')?.conditions ?? [];
+    const f = conds.length === 1 && conds[0].kind === 'filter' && conds[0].field.name === 'config_key' && conds[0].op === 'eq' ? conds[0] : null;
+    const flagged = f ? (await db.pool.query('SELECT is_encrypted FROM meta.system_configuration WHERE config_key = $1', [String(f.value)])).rows[0]?.is_encrypted : null;
+    if (!f) {
+      const any = (await db.pool.query('SELECT count(*)::int AS n FROM meta.system_configuration WHERE is_encrypted')).rows[0].n;
+      if (any) throw apiError('C303', 'Configuration values are changed one key at a time (config_key=eq.<key>) while encrypted settings exist', { entity: full.name });
+      return body;
+    }
+    updateKey = String(f.value);
+    encryptedNow = rows[0].is_encrypted === true || (rows[0].is_encrypted === undefined && flagged === true);
+  }
+  const out = rows.map((row) => {
+    const encrypted = verb === 'insert' ? row.is_encrypted === true : encryptedNow;
+    if (!encrypted || row.config_value === undefined) return row;
+    const key = verb === 'insert' ? String(row.config_key) : updateKey!;
+    const sealed = seal(JSON.stringify(row.config_value), aadFor(CONFIG_TARGET, { config_key: key }), keys.get());
+    return { ...row, config_value: sealed };
+  });
+  return Array.isArray(body) ? out : out[0];
+}
+
+/** The plain value of an encrypted configuration row, for the engine's own use. */
+export function openConfig(keys: MasterKeys, configKey: string, stored: unknown): unknown {
+  if (typeof stored !== 'string') return stored;
+  return JSON.parse(open(stored, aadFor(CONFIG_TARGET, { config_key: configKey }), keys.get()).toString());
 }

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import type { Db } from '../db/connect.ts';
 import type { Model } from '../model/types.ts';
-import type { MasterKeys } from './api.ts';
+import { CONFIG_TARGET, type MasterKeys } from './api.ts';
 import type { SecretColumn } from './columns.ts';
 import { generateMasterKey, loadMasterKey, writeKeyFile, type MasterKey } from './master-key.ts';
 import { rotateMasterKey } from './rotate.ts';
@@ -33,7 +33,7 @@ export async function rotateCli(db: Db, model: Model, keys: MasterKeys, log: (li
     to = loadMasterKey({ env: {}, keyFile: pending });
   }
   if (to.id === from.id) throw new Error('the new master key is the current one');
-  const targets = secretTargets(model);
+  const targets = [...secretTargets(model), CONFIG_TARGET];
   log(`re-wrapping ${targets.length} secret column(s) from key ${from.id} to key ${to.id}`);
   const r = await rotateMasterKey(db, targets, from, to, { onProgress: (p) => log(`  ${JSON.stringify(p)}`) });
   log(`re-wrapped ${r.rewrapped}, already on the new key ${r.skipped}, other ${r.foreign}`);

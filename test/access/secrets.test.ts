@@ -71,3 +71,27 @@ describe('secret columns', () => {
     expect(stored).toMatch(/^cs1\./);
   });
 });
+
+describe('encrypted configuration values', () => {
+  it('are sealed when written through the API and open only for the engine', async () => {
+    const { sessionWithRole } = await import('../helpers/auth.ts');
+    const { openConfig } = await import('../../engine/secrets/api.ts');
+    const { cookie } = await sessionWithRole(s, 'operator');
+    const post = await s.http('/api/system_configuration', {
+      method: 'POST', headers: { cookie, origin: ORIGIN },
+      json: { config_key: 'notify.webhook_token', config_value: 'tok-SECRET-123', data_type: 'string', description: 'alerting webhook token', is_encrypted: true, is_secret: true },
+    });
+    expect(post.status, await post.clone().text()).toBe(201);
+    const stored = (await s.sql(`SELECT config_value #>> '{}' AS v FROM meta.system_configuration WHERE config_key = 'notify.webhook_token'`)).rows[0].v;
+    expect(stored).toMatch(/^cs1\./);
+    expect(openConfig(s.engine.keys, 'notify.webhook_token', stored)).toBe('tok-SECRET-123');
+    const patch = await s.http('/api/system_configuration?config_key=eq.notify.webhook_token', { method: 'PATCH', headers: { cookie, origin: ORIGIN }, json: { config_value: 'tok-NEW-456' } });
+    expect(patch.status).toBe(204);
+    const again = (await s.sql(`SELECT config_value #>> '{}' AS v FROM meta.system_configuration WHERE config_key = 'notify.webhook_token'`)).rows[0].v;
+    expect(openConfig(s.engine.keys, 'notify.webhook_token', again)).toBe('tok-NEW-456');
+    const listed = await (await s.http('/api/system_configuration?select=config_key,config_value', { headers: { cookie } })).text();
+    expect(listed).not.toContain('tok-');
+    const audit = await s.sql(`SELECT details_json::text AS d FROM meta.action_logs WHERE entity = 'system_configuration'`);
+    for (const a of audit.rows) expect(a.d).not.toContain('tok-');
+  });
+});

@@ -12,7 +12,7 @@ import type { Verb } from '../../access/rules.ts';
 import type { Entity } from '../../model/types.ts';
 import type { DbClient } from '../../db/types.ts';
 import { appendAudit } from '../../audit/chain.ts';
-import { sealSecrets } from '../../secrets/api.ts';
+import { sealConfigRows, sealSecrets } from '../../secrets/api.ts';
 import { LiteralParams } from '../../access/inline.ts';
 import { planDelete, planInsert, planUpdate } from '../plan/write.ts';
 import { fromDbError } from '../dberror.ts';
@@ -110,7 +110,9 @@ export function registerResources(app: FastifyInstance, engine: Engine): void {
     if (prefer.resolution === 'merge-duplicates') engine.access.require(req.auth, e.name, 'update');
     const singular = parseAccept(req.headers.accept) === 'object';
     const guarded = kind === 'delete' ? req.body : guardBody(engine, req.auth, e, verb, req.body);
-    const body = kind === 'delete' ? guarded : await sealSecrets(engine.db, engine.keys, engine.store.current.entities.get(e.name)!, verb as 'insert' | 'update', guarded, q);
+    const table = engine.store.current.entities.get(e.name)!;
+    const body = kind === 'delete' ? guarded
+      : await sealConfigRows(engine.db, engine.keys, table, verb as 'insert' | 'update', await sealSecrets(engine.db, engine.keys, table, verb as 'insert' | 'update', guarded, q), q);
     const returnRows = prefer.return === 'representation' || (prefer.return === 'headers-only' && kind === 'insert');
     const opts = { returnRows, resolution: prefer.resolution, missingDefault: prefer.missingDefault, table: engine.store.current.entities.get(e.name) };
     const plan = kind === 'insert' ? planInsert(model, e, q, body, opts)
