@@ -15,6 +15,7 @@ import { ApiError, apiError } from '../api/errors.ts';
 import { appendAudit } from '../audit/chain.ts';
 import type { MasterKey } from '../secrets/index.ts';
 import { cookieName, createSession, sessionConfig, sessionCookie } from './sessions.ts';
+import { audit, sessionBody } from './routes.ts';
 import { hashPassword, needsRehash, PASSWORD_MAX_LENGTH, verifyPassword, warmPasswordHashing } from './password.ts';
 import { consumeTotpStep, generateTotpSecret, normaliseCode, openTotp, otpauthUri, sealTotp, TOTP_DEFAULTS, verifyTotp, base32Encode } from './totp.ts';
 import { ApiTokenError, apiTokensEnabled, createApiToken, listApiTokens, revokeApiToken } from './api-tokens.ts';
@@ -45,20 +46,6 @@ export function rolesRequireMfa(held: string[], listed: string[], roles: Map<str
   return held.some((r) => (roles.get(r)?.lineage ?? [r]).some((x) => listed.includes(x)));
 }
 
-function sessionBody(engine: Engine, req: FastifyRequest) {
-  const a = req.auth;
-  return {
-    signed_in: !!a.userId, user_id: a.userId, wallet_address: a.wallet, role: a.role, roles: a.roles,
-    permissions: [...a.permissions].sort(),
-    role_description: engine.access.rules.roles.get(a.role)?.description ?? null,
-  };
-}
-
-async function audit(engine: Engine, req: FastifyRequest, action: string, details: Record<string, unknown>, userId: string | null) {
-  await engine.db.tx((c) => appendAudit(c, {
-    userId, roleName: req.auth.role, action, entity: 'auth', details, requestId: req.id, ip: req.ip, userAgent: String(req.headers['user-agent'] ?? ''),
-  })).catch((e) => engine.logs.module('access').warn({ err: (e as Error).message }, 'audit row not written'));
-}
 
 function body(req: FastifyRequest): Record<string, unknown> {
   const b = req.body;

@@ -12,6 +12,7 @@ import { parseSiweMessage, SiweParseError } from './siwe/parse.ts';
 import { verifySiwe, SiweVerifyError } from './siwe/verify.ts';
 import { clearCookie, cookieName, createSession, revokeSession, sessionConfig, sessionCookie } from './sessions.ts';
 import { registerExplain } from './explain.ts';
+import { appendAudit } from '../audit/chain.ts';
 import { rpcClientFor } from './rpc-clients.ts';
 import { registerApiTokenRoutes, registerPasswordAuth } from './password-routes.ts';
 
@@ -28,7 +29,7 @@ function siweConfig(engine: Engine) {
   };
 }
 
-function sessionBody(engine: Engine, req: FastifyRequest) {
+export function sessionBody(engine: Engine, req: FastifyRequest) {
   const a = req.auth;
   return {
     signed_in: !!a.userId, user_id: a.userId, wallet_address: a.wallet, role: a.role, roles: a.roles,
@@ -37,8 +38,8 @@ function sessionBody(engine: Engine, req: FastifyRequest) {
   };
 }
 
-async function audit(engine: Engine, req: FastifyRequest, action: string, details: Record<string, unknown>, userId: string | null) {
-  const { appendAudit } = await import('../audit/chain.ts');
+/** An auth event in the audit log, in its own transaction (failures must be kept too). */
+export async function audit(engine: Engine, req: FastifyRequest, action: string, details: Record<string, unknown>, userId: string | null) {
   await engine.db.tx((c) => appendAudit(c, {
     userId, roleName: req.auth.role, action, entity: 'auth', details, requestId: req.id, ip: req.ip, userAgent: String(req.headers['user-agent'] ?? ''),
   })).catch((e) => engine.logs.module('access').warn({ err: (e as Error).message }, 'audit row not written'));

@@ -4,6 +4,7 @@
 // row shows up when `verifyAuditChain` walks the table.
 import crypto from 'node:crypto';
 import net from 'node:net';
+import { inTransaction } from '../db/tx.ts';
 import type { DbClient, DbPool } from '../db/types.ts';
 
 export interface AuditEntry {
@@ -225,18 +226,7 @@ export async function appendAudit(client: DbClient, entry: AuditEntry): Promise<
  * transaction's client is released, or it waits for that client forever.
  */
 export async function appendAuditInOwnTransaction(pool: DbPool, entry: AuditEntry): Promise<{ log_id: string; row_hash: string }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await appendAudit(client, entry);
-    await client.query('COMMIT');
-    return out;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
+  return inTransaction(pool, (client) => appendAudit(client, entry));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { acquireDirLock, type DirLock } from './lock.ts';
 import { PglitePool } from './pglite-pool.ts';
 import type { DbClient, DbPool } from './types.ts';
+import { inTransaction } from './tx.ts';
 
 // Keep numeric, bigint and timestamps exact: never let the driver turn money into floats.
 pg.types.setTypeParser(1700, (v) => v); // numeric
@@ -57,7 +58,7 @@ async function connectPostgres(url: string, size: number): Promise<Db> {
         await client.end().catch(() => {});
       };
     },
-    tx: (fn) => withTx(pool as unknown as DbPool, fn),
+    tx: (fn) => inTransaction(pool as unknown as DbPool, fn),
     async close() {
       await Promise.all(listeners.map((c) => c.end().catch(() => {})));
       await pool.end();
@@ -92,7 +93,7 @@ async function connectPglite(dataDir: string, loadDataDir?: Blob): Promise<Db> {
       const unsub = await lite.listen(channel, (payload: string) => onPayload(payload));
       return async () => { await unsub(); };
     },
-    tx: (fn) => withTx(pool, fn),
+    tx: (fn) => inTransaction(pool, fn),
     async close() {
       await pool.end();
       await lite.close();
@@ -100,21 +101,6 @@ async function connectPglite(dataDir: string, loadDataDir?: Blob): Promise<Db> {
     },
     describe: () => (inMemory ? 'pglite (in memory)' : `pglite ${path.resolve(dataDir)}`),
   };
-}
-
-async function withTx<T>(pool: DbPool, fn: (c: DbClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
 }
 
 export function quoteIdent(name: string): string {

@@ -2,6 +2,7 @@
 // Rows go in primary-key order, a batch per transaction (locked with FOR UPDATE), and only
 // values still wrapped by the old key are touched. A run that stops part-way (crash, Ctrl-C,
 // error) leaves every row on either key; both keys open everything, and a rerun carries on.
+import { inTransaction } from '../db/tx.ts';
 import type { DbClient, DbPool } from '../db/types.ts';
 import { isSealed, keyIdOf, rewrap } from './envelope.ts';
 import type { MasterKey } from './master-key.ts';
@@ -108,17 +109,3 @@ function ident(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
 }
 
-async function inTransaction<T>(pool: DbPool, fn: (c: DbClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
-}
