@@ -103,7 +103,7 @@ export function buildOpenApi(model: Model, opts: OpenApiOptions): Record<string,
         },
       },
       parameters: {
-        select: q('select', 'Columns and embedded relations: id,status,alias:column,trades(id,side)', 'id'),
+        select: q('select', 'Columns and embedded relations: id,status,alias:column,children(id,name)', 'id'),
         order: q('order', 'column.asc|desc[.nullsfirst|nullslast], comma separated'),
         limit: { ...q('limit', 'Rows per page, at most api.max_rows'), schema: { type: 'integer', minimum: 0 } },
         offset: { ...q('offset', 'Rows to skip'), schema: { type: 'integer', minimum: 0 } },

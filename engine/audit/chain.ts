@@ -10,7 +10,7 @@ import type { DbClient, DbPool } from '../db/types.ts';
 export interface AuditEntry {
   userId?: string | null;
   roleName?: string | null;
-  /** Permission exercised, e.g. strategy:edit. */
+  /** Permission exercised, e.g. entity:edit. */
   permission?: string | null;
   /** What happened: insert, update, delete, rpc, sign_in, sign_in_failed, refused, ... */
   action: string;

@@ -17,7 +17,7 @@ export type KeyValue = string | number | bigint;
 
 /**
  * `${schema}.${table}:${column}:${pk values joined by ','}`, e.g.
- * "app.user_wallets:encrypted_private_key:42". A ',' or '\' inside a key value is escaped with
+ * "app.accounts:api_secret:42". A ',' or '\' inside a key value is escaped with
  * '\', so two rows of a composite key can never share an AAD ("a,b"+"c" vs "a"+"b,c"); plain
  * numeric and word keys are unchanged.
  */

@@ -28,7 +28,7 @@ interface Parsed {
   dataText: string;
 }
 
-/** Seals a secret for one place (aad, e.g. "app.user_wallets:encrypted_private_key:42"). */
+/** Seals a secret for one place (aad, e.g. "app.accounts:api_secret:42"). */
 export function seal(plaintext: string | Buffer, aad: string, master: MasterKey): string {
   checkAad(aad);
   const bytes = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;

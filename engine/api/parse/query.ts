@@ -165,7 +165,7 @@ export function parseQuery(pairs: [string, string][]): ReadQuery {
     if (key === 'select') { q.select = parseSelect(value); continue; }
     if (key === 'on_conflict') { q.onConflict = splitTop(value).map((c) => parseField(c.trim(), 'on_conflict').name); continue; }
     if (key === 'columns') { q.columns = splitTop(value).map((c) => parseField(c.trim(), 'columns').name); continue; }
-    // Split an optional embedding path off the key: trades.order, trades.status, a.b.or ...
+    // Split an optional embedding path off the key: books.order, books.year, a.b.or ...
     const arrow = key.search(/->/);
     const head = arrow >= 0 ? key.slice(0, arrow) : key;
     const tail = arrow >= 0 ? key.slice(arrow) : '';

@@ -114,8 +114,8 @@ function embedSql(parent: Entity, parentAlias: string, it: EmbedItem, ctx: PlanC
 }
 
 /**
- * Filters on a related table that the select does not embed (`positions.user_id=eq.7` on
- * trades) keep the rows that have such a related row — an `!inner` embedding without output.
+ * Filters on a related table that the select does not embed (`authors.country=eq.GB` on
+ * books) keep the rows that have such a related row — an `!inner` embedding without output.
  * This extends PostgREST's grammar so row rules can follow foreign keys.
  */
 export function hiddenEmbeds(q: ReadQuery): EmbedItem[] {
