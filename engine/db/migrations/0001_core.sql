@@ -41,7 +41,7 @@ CREATE TABLE meta.fields (
   field_name  text NOT NULL,
   label       text,
   description text,
-  format      text CHECK (format IS NULL OR format IN ('text','number','integer','money','percent','apr','rate','address','hash','datetime','relative_time','date','boolean','status','json','markdown','url')),
+  format      text CHECK (format IS NULL OR format IN ('text','number','integer','money','percent','rate','address','hash','datetime','relative_time','date','boolean','status','json','markdown','url')),
   widget      text,
   hidden      boolean NOT NULL DEFAULT false,
   readonly    boolean NOT NULL DEFAULT false,
@@ -54,7 +54,7 @@ COMMENT ON COLUMN meta.fields.entity_name IS 'Entity the field belongs to.';
 COMMENT ON COLUMN meta.fields.field_name IS 'Column name in the table or view.';
 COMMENT ON COLUMN meta.fields.label IS 'Human name shown in tables and forms.';
 COMMENT ON COLUMN meta.fields.description IS 'Overrides the column comment in API docs and UI help.';
-COMMENT ON COLUMN meta.fields.format IS 'How values are displayed: money, percent, apr, address, relative_time, status, ...';
+COMMENT ON COLUMN meta.fields.format IS 'How values are displayed: money, percent, rate, address, relative_time, status, ...';
 COMMENT ON COLUMN meta.fields.widget IS 'Form widget name when the default for the type is not wanted.';
 COMMENT ON COLUMN meta.fields.hidden IS 'Hidden from default table columns and forms (still readable through the API).';
 COMMENT ON COLUMN meta.fields.readonly IS 'Refused in create and update bodies.';

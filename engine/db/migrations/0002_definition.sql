@@ -83,13 +83,13 @@ CREATE TABLE meta.services (
 );
 CREATE TRIGGER services_updated_at BEFORE UPDATE ON meta.services
   FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
-COMMENT ON TABLE meta.services IS 'External systems the app talks to: exchanges (DEX), reference exchanges (CEX_REFERENCE), RPC providers, notification channels and data sources. Improved over the original design: base_url is separate from config_json so a whole venue can be pointed at a simulator or the live API by editing one value, and no secret is stored here (config_json names system_configuration keys instead).';
+COMMENT ON TABLE meta.services IS 'External systems the app talks to: exchanges (DEX), reference exchanges (CEX_REFERENCE), RPC providers, notification channels and data sources. Improved over the original design: base_url is separate from config_json so a whole service can be pointed at a simulator or the live API by editing one value, and no secret is stored here (config_json names system_configuration keys instead).';
 COMMENT ON COLUMN meta.services.service_id IS 'Surrogate key.';
-COMMENT ON COLUMN meta.services.service_name IS 'Stable lower-case name used by definition rows and venue adapters, e.g. hyperliquid, dydx_v4.';
-COMMENT ON COLUMN meta.services.display_name IS 'Name shown to users, e.g. Hyperliquid, dYdX v4.';
-COMMENT ON COLUMN meta.services.service_type IS 'Kind of service: DEX, RPC_PROVIDER, NOTIFICATION, DATA_SOURCE or CEX_REFERENCE (a centralised exchange used only as a price and funding reference).';
-COMMENT ON COLUMN meta.services.base_url IS 'Where requests go now, e.g. https://api.hyperliquid.xyz for live or http://127.0.0.1:0/sim/hyperliquid for the local simulator (port 0 = filled in by the engine when it starts the simulator).';
-COMMENT ON COLUMN meta.services.config_json IS 'Service settings as JSON, e.g. {"live_base_url":"https://api.hyperliquid.xyz","live_ws_url":"wss://api.hyperliquid.xyz/ws","extra_hosts":{"dlob":"https://dlob.drift.trade"}}; secrets are referenced by system_configuration key, never stored here.';
+COMMENT ON COLUMN meta.services.service_name IS 'Stable lower-case name used by definition rows and building blocks, e.g. exchange_a.';
+COMMENT ON COLUMN meta.services.display_name IS 'Name shown to users, e.g. Exchange A.';
+COMMENT ON COLUMN meta.services.service_type IS 'Kind of service: DEX, RPC_PROVIDER, NOTIFICATION, DATA_SOURCE or CEX_REFERENCE (a centralised exchange used only as a reference).';
+COMMENT ON COLUMN meta.services.base_url IS 'Where requests go now, e.g. https://api.example.com for live or http://127.0.0.1:0/sim/exchange_a for the local simulator (port 0 = filled in by the engine when it starts the simulator).';
+COMMENT ON COLUMN meta.services.config_json IS 'Service settings as JSON, e.g. {"live_base_url":"https://api.example.com","live_ws_url":"wss://api.example.com/ws","extra_hosts":{"stream":"https://stream.example.com"}}; secrets are referenced by system_configuration key, never stored here.';
 COMMENT ON COLUMN meta.services.rate_limit_per_minute IS 'Most requests per minute the connector may send to this service; null = no limit enforced.';
 COMMENT ON COLUMN meta.services.timeout_ms IS 'How long one request may take before it is abandoned, in milliseconds.';
 COMMENT ON COLUMN meta.services.is_enabled IS 'False stops every endpoint and adapter of this service.';
@@ -103,7 +103,7 @@ CREATE TABLE meta.data_endpoints (
   endpoint_name           text NOT NULL UNIQUE CHECK (endpoint_name ~ '^[a-z][a-z0-9_]*$'),
   service_id              bigint NOT NULL REFERENCES meta.services (service_id) ON DELETE RESTRICT,
   market_id               bigint,
-  data_type               text NOT NULL CHECK (data_type IN ('market_list','funding_rate','funding_history','order_book_l2','order_book_l3','index_price','ticker','fees','other')),
+  data_type               text NOT NULL CHECK (data_type ~ '^[a-z][a-z0-9_]*$'),
   source_type             text NOT NULL CHECK (source_type IN ('REST','WEBSOCKET','ONCHAIN_CALL')),
   connection_details_json jsonb NOT NULL CHECK (jsonb_typeof(connection_details_json) = 'object'),
   parser_logic_json       jsonb NOT NULL CHECK (jsonb_typeof(parser_logic_json) = 'object' AND parser_logic_json ? 'rows' AND parser_logic_json ? 'fields'),
@@ -119,16 +119,16 @@ CREATE INDEX data_endpoints_service_id_idx ON meta.data_endpoints (service_id);
 CREATE INDEX data_endpoints_target_entity_idx ON meta.data_endpoints (target_entity);
 CREATE TRIGGER data_endpoints_updated_at BEFORE UPDATE ON meta.data_endpoints
   FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
-COMMENT ON TABLE meta.data_endpoints IS 'How to fetch one kind of data from a service and turn the response into rows. Improved over the original design: one endpoint maps a whole venue response to many rows (a JSONPath to the list, a path or expression per target column, a key to upsert on) instead of one endpoint per market, and per-market calls (order books) fan out over the markets table with connection_details_json.for_each.';
+COMMENT ON TABLE meta.data_endpoints IS 'How to fetch one kind of data from a service and turn the response into rows. Improved over the original design: one endpoint maps a whole response to many rows (a JSONPath to the list, a path or expression per target column, a key to upsert on) instead of one endpoint per item, and per-item calls fan out over a table with connection_details_json.for_each.';
 COMMENT ON COLUMN meta.data_endpoints.endpoint_id IS 'Surrogate key.';
-COMMENT ON COLUMN meta.data_endpoints.endpoint_name IS 'Stable name, e.g. hyperliquid_funding; also written into the source column of the rows it produces.';
+COMMENT ON COLUMN meta.data_endpoints.endpoint_name IS 'Stable name, e.g. exchange_a_prices; also written into the source column of the rows it produces.';
 COMMENT ON COLUMN meta.data_endpoints.service_id IS 'Service the request goes to; its base_url and timeout apply.';
 COMMENT ON COLUMN meta.data_endpoints.market_id IS 'Only for an endpoint that serves a single market: the app market it belongs to. A plain number, not a foreign key, because markets live in the app schema and the engine schema may not depend on it; prefer connection_details_json.for_each, which covers every market with one row.';
-COMMENT ON COLUMN meta.data_endpoints.data_type IS 'Kind of data fetched: market_list, funding_rate, funding_history, order_book_l2, order_book_l3, index_price, ticker, fees or other.';
+COMMENT ON COLUMN meta.data_endpoints.data_type IS 'Kind of data fetched, named by the app (lower-case identifier), e.g. price_list or order_book.';
 COMMENT ON COLUMN meta.data_endpoints.source_type IS 'Transport: REST (polled), WEBSOCKET (pushed) or ONCHAIN_CALL (a contract read through an RPC provider).';
 COMMENT ON COLUMN meta.data_endpoints.connection_details_json IS 'The request: {"method":"POST","path":"/info","query":{},"headers":{},"body":{"type":"l2Book","coin":"{{market.market_symbol}}"},"host":"dlob","for_each":{"entity":"markets","filter":"is_active=is.true"}}. {{ }} holds a CEL expression over market (the for_each row), ctx (now_ms, service_id) and params (the calling job''s params_json); a string that is exactly one {{ }} keeps the result''s type. for_each runs the request once per matching row of this service.';
-COMMENT ON COLUMN meta.data_endpoints.parser_logic_json IS 'Response-to-rows mapping: {"rows":"<RFC 9535 JSONPath to the records>","zip":{"meta":"<JSONPath to a list aligned by index>"},"where":"<CEL; false skips a record>","fields":{"<column>":"<JSONPath from the record>" or {"path","from","regex","expr","epoch":"ms|s","const","context","lookup":{"entity","match","column","path"},"default","required"}}}. Fields are computed in the order given; expressions see value, row, zip, ctx and out (columns computed so far). context names: now, next_hour, now_ms, service_id, service_name, endpoint_name, market.<column>. A match value given as a list is tried in order, e.g. "service_id":[{"context":"service_id"},null] falls back to rows for every venue.';
-COMMENT ON COLUMN meta.data_endpoints.target_entity IS 'Table the rows are written to, as served by the API, e.g. funding_rates, order_books, markets.';
+COMMENT ON COLUMN meta.data_endpoints.parser_logic_json IS 'Response-to-rows mapping: {"rows":"<RFC 9535 JSONPath to the records>","zip":{"meta":"<JSONPath to a list aligned by index>"},"where":"<CEL; false skips a record>","fields":{"<column>":"<JSONPath from the record>" or {"path","from","regex","expr","epoch":"ms|s","const","context","lookup":{"entity","match","column","path"},"default","required"}}}. Fields are computed in the order given; expressions see value, row, zip, ctx and out (columns computed so far). context names: now, next_hour, now_ms, service_id, service_name, endpoint_name, market.<column>. A match value given as a list is tried in order, e.g. "service_id":[{"context":"service_id"},null] falls back to rows that apply to every service.';
+COMMENT ON COLUMN meta.data_endpoints.target_entity IS 'Table the rows are written to, as served by the API, e.g. prices.';
 COMMENT ON COLUMN meta.data_endpoints.upsert_key IS 'Columns that identify a row of the target, used for insert-or-update, e.g. {market_id} or {service_id,market_symbol}.';
 COMMENT ON COLUMN meta.data_endpoints.update_frequency_ms IS 'Polling interval of a REST endpoint in milliseconds, e.g. 30000; null = fetched only when a job or action asks (backfills) or pushed (WEBSOCKET).';
 COMMENT ON COLUMN meta.data_endpoints.is_enabled IS 'False stops fetching from this endpoint.';
@@ -250,7 +250,7 @@ CREATE TRIGGER ui_views_updated_at BEFORE UPDATE ON meta.ui_views
 COMMENT ON TABLE meta.ui_views IS 'Pages of the web app, each at a route, e.g. landing at /, positions at /positions. Improved over the original design: pages carry their title, icon, navigation position and grid layout, and a page can be public (shown before sign-in).';
 COMMENT ON COLUMN meta.ui_views.view_id IS 'Surrogate key.';
 COMMENT ON COLUMN meta.ui_views.view_name IS 'Stable name used by components and access rows, e.g. landing.';
-COMMENT ON COLUMN meta.ui_views.route_path IS 'URL path; :name segments become $route.name in component filters, e.g. /portfolios/:portfolio_id.';
+COMMENT ON COLUMN meta.ui_views.route_path IS 'URL path; :name segments become $route.name in component filters, e.g. /items/:item_id.';
 COMMENT ON COLUMN meta.ui_views.title IS 'Page title shown in the browser tab and navigation.';
 COMMENT ON COLUMN meta.ui_views.icon IS 'Icon name in the navigation, e.g. trending-up.';
 COMMENT ON COLUMN meta.ui_views.is_public IS 'True = everyone may open the page, signed in or not; otherwise view_role_access decides.';
@@ -295,7 +295,7 @@ COMMENT ON COLUMN meta.ui_components.component_name IS 'Stable name, e.g. open-p
 COMMENT ON COLUMN meta.ui_components.view_id IS 'Page the component is on.';
 COMMENT ON COLUMN meta.ui_components.component_type IS 'What is drawn: TABLE, CHART, METRIC_CARD, FORM, DETAIL, ACTION_BUTTON, MARKDOWN, FILTER_BAR, TABS, SECTION or PLUGIN (a widget registered by a plugin).';
 COMMENT ON COLUMN meta.ui_components.grid_position_json IS 'Place on the page grid: {"x":0,"y":0,"w":12,"h":8} in grid columns and rows.';
-COMMENT ON COLUMN meta.ui_components.config_json IS 'Settings for the type, e.g. a table {"title":"Opportunities","entity":"discovered_opportunities","columns":["base_asset","calculated_apr"],"filter":"is_active=is.true","order":"calculated_apr.desc","row_actions":["deposit"]}; a chart {"entity":"portfolio_stats_history","x":"timestamp","y":["aum_usd"],"kind":"line"}; a metric card {"entity":"positions","value":"net_pnl_usd","aggregate":"sum"}; markdown {"markdown":"..."}. Filters may use $user.id, $route.<name>, $row.<column> (row actions) and $now with an optional offset such as $now-7d.';
+COMMENT ON COLUMN meta.ui_components.config_json IS 'Settings for the type, e.g. a table {"title":"Items","entity":"items","columns":["name","price"],"filter":"is_active=is.true","order":"price.desc","row_actions":["buy"]}; a chart {"entity":"daily_totals","x":"day","y":["total"],"kind":"line"}; a metric card {"entity":"orders","value":"amount","aggregate":"sum"}; markdown {"markdown":"..."}. Filters may use $user.id, $route.<name>, $row.<column> (row actions) and $now with an optional offset such as $now-7d.';
 COMMENT ON COLUMN meta.ui_components.permission_name IS 'Permission a user needs to see the component, e.g. position:open for a deposit form; null = everyone who can open the page.';
 COMMENT ON COLUMN meta.ui_components.sort_order IS 'Order among components of the page on narrow screens and for keyboard navigation.';
 COMMENT ON COLUMN meta.ui_components.is_enabled IS 'False hides the component without deleting it.';
@@ -372,9 +372,9 @@ CREATE INDEX jobs_action_name_idx ON meta.jobs (action_name);
 CREATE INDEX jobs_endpoint_name_idx ON meta.jobs (endpoint_name);
 CREATE TRIGGER jobs_updated_at BEFORE UPDATE ON meta.jobs
   FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
-COMMENT ON TABLE meta.jobs IS 'Scheduled work: run an action or fetch a data endpoint every N milliseconds or on a cron schedule (UTC). New in this design: the original left background work (opportunity scans, allocation, statistics) implicit in the code.';
+COMMENT ON TABLE meta.jobs IS 'Scheduled work: run an action or fetch a data endpoint every N milliseconds or on a cron schedule (UTC). New in this design: the original left background work (scans, allocation, statistics) implicit in the code.';
 COMMENT ON COLUMN meta.jobs.job_id IS 'Surrogate key.';
-COMMENT ON COLUMN meta.jobs.job_name IS 'Stable name, e.g. scan-opportunities.';
+COMMENT ON COLUMN meta.jobs.job_name IS 'Stable name, e.g. refresh-prices.';
 COMMENT ON COLUMN meta.jobs.schedule_kind IS 'interval (every interval_ms) or cron (cron expression).';
 COMMENT ON COLUMN meta.jobs.interval_ms IS 'Milliseconds between runs, at least 1000; only for interval jobs.';
 COMMENT ON COLUMN meta.jobs.cron IS 'Five- or six-field cron expression in UTC, e.g. 0 * * * * for every hour; only for cron jobs.';
@@ -435,7 +435,7 @@ CREATE TRIGGER test_cases_updated_at BEFORE UPDATE ON meta.test_cases
   FOR EACH ROW EXECUTE FUNCTION meta.set_updated_at();
 COMMENT ON TABLE meta.test_cases IS 'Tests stored with the definition and run by the engine: expressions, strategy rules, access rules, API calls and multi-step scenarios. Improved over the original design, which only had backtests: the app''s own behaviour is tested from rows, so a definition change comes with its tests.';
 COMMENT ON COLUMN meta.test_cases.test_id IS 'Surrogate key.';
-COMMENT ON COLUMN meta.test_cases.test_name IS 'Stable name, e.g. apr-is-rate-times-8760.';
+COMMENT ON COLUMN meta.test_cases.test_name IS 'Stable name, e.g. rate-annualised.';
 COMMENT ON COLUMN meta.test_cases.kind IS 'expression (evaluate CEL), rule (evaluate a strategy rule group), access (ask the policy explainer), api (make an HTTP request) or scenario (several steps).';
 COMMENT ON COLUMN meta.test_cases.tags IS 'Labels for choosing tests to run, e.g. {finance,smoke}.';
 COMMENT ON COLUMN meta.test_cases.spec_json IS 'What to run, shaped by kind, e.g. {"expr":"rate_per_hour * 8760.0","vars":{"rate_per_hour":0.0000125}} or {"role":"anonymous","entity":"positions","verb":"select"}.';
@@ -501,7 +501,7 @@ COMMENT ON COLUMN meta.action_logs.role_name IS 'Role the request ran as, e.g. t
 COMMENT ON COLUMN meta.action_logs.permission_name IS 'Permission exercised, e.g. strategy:edit; kept as text so history survives renames.';
 COMMENT ON COLUMN meta.action_logs.action IS 'What happened: insert, update, delete, rpc, sign_in, sign_out, import, ...';
 COMMENT ON COLUMN meta.action_logs.entity IS 'Table or action affected, e.g. strategies or rpc/deposit.';
-COMMENT ON COLUMN meta.action_logs.record_key IS 'Key of the affected row, e.g. 42 or strategy_name=Cross-venue funding carry.';
+COMMENT ON COLUMN meta.action_logs.record_key IS 'Key of the affected row(s), e.g. 42, or 3,4,5 for a bulk change.';
 COMMENT ON COLUMN meta.action_logs.details_json IS 'Context, e.g. {"changes":[{"field":"is_active","old":false,"new":true}]}; secrets removed.';
 COMMENT ON COLUMN meta.action_logs.request_id IS 'Id of the HTTP request, to find its log lines and error report.';
 COMMENT ON COLUMN meta.action_logs.ip IS 'Client IP address of the request.';
@@ -531,8 +531,8 @@ COMMENT ON TABLE meta.execution_logs IS 'What the engine did while running strat
 COMMENT ON COLUMN meta.execution_logs.log_id IS 'Surrogate key, in write order.';
 COMMENT ON COLUMN meta.execution_logs.strategy_id IS 'App strategy concerned, if any; a plain number because the engine schema may not reference app tables.';
 COMMENT ON COLUMN meta.execution_logs.position_id IS 'App position concerned, if any; a plain number for the same reason.';
-COMMENT ON COLUMN meta.execution_logs.endpoint_name IS 'Data endpoint concerned, if any, e.g. paradex_funding.';
-COMMENT ON COLUMN meta.execution_logs.source IS 'Part of the system that wrote the line, e.g. connector, rules, execution.sliced_delta_neutral, job.';
+COMMENT ON COLUMN meta.execution_logs.endpoint_name IS 'Data endpoint concerned, if any, e.g. exchange_a_prices.';
+COMMENT ON COLUMN meta.execution_logs.source IS 'Part of the system that wrote the line, e.g. connector, rules, a building block name, job.';
 COMMENT ON COLUMN meta.execution_logs.log_level IS 'Severity: DEBUG, INFO, WARN, ERROR or CRITICAL; what is kept is set by system_configuration log.levels.';
 COMMENT ON COLUMN meta.execution_logs.message IS 'What happened, in one sentence, e.g. Rule group ENTRY_CONDITION evaluated to TRUE.';
 COMMENT ON COLUMN meta.execution_logs.details_json IS 'Structured context: values of the rule operands, order ids, slice numbers, response snippets.';
